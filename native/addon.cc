@@ -1,0 +1,87 @@
+// The addon's entry: exports, per-env state and its cleanup hook, and the
+// thin glue of spawn (plan -> clone -> handle).
+#include <napi.h>
+
+#include <vector>
+
+#include "addon.h"
+#include "child.h"
+#include "errors.h"
+#include "options.h"
+#include "syscall.h"
+#include "wait.h"
+
+namespace lc {
+namespace {
+
+// spawn(plan, onExit) -> ChildHandle, or throws a CloneError.
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[1].IsFunction()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "spawn needs an exit callback");
+    return env.Undefined();
+  }
+  SpawnPlan plan;
+  if (!ReadSpawnPlan(env, info[0], &plan)) return env.Undefined();
+
+  SpawnOutcome outcome;
+  int err = SpawnProcess(&plan.request, &outcome);
+  plan.CloseChildEnds();
+  if (err != 0) {
+    const char* syscall = outcome.via == CloneVia::kClone3 ? "clone3" : "clone";
+    ThrowCloneError(env, err, syscall, nullptr, plan.request.flags);
+    return env.Undefined();
+  }
+  if (outcome.failure.step != 0) {
+    ChildStep step = static_cast<ChildStep>(outcome.failure.step);
+    const char* path = step == ChildStep::kExecve ? plan.file.c_str()
+                       : step == ChildStep::kChdir ? plan.cwd.c_str()
+                                                   : nullptr;
+    ThrowCloneError(env, -outcome.failure.err, ChildStepSyscall(step), path, 0);
+    return env.Undefined();
+  }
+
+  Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, info[1].As<Napi::Function>());
+  if (env.IsExceptionPending()) return env.Undefined();
+  // Our ends of the pipes go to JS, which wraps them in streams.
+  Napi::Array stdio = Napi::Array::New(env, plan.parent_ends.size());
+  for (size_t i = 0; i < plan.parent_ends.size(); i++) {
+    int fd = plan.parent_ends[i].Release();
+    stdio.Set(static_cast<uint32_t>(i), fd >= 0 ? Napi::Number::New(env, fd) : env.Null());
+  }
+  handle.As<Napi::Object>().Set("stdio", stdio);
+  return handle;
+}
+
+Napi::Value IsClone3Unavailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), lc::Clone3Unavailable());
+}
+
+// Children still running when their environment ends (process exit, or a
+// worker terminated) are killed and reaped: nobody would be left to reap
+// them, and a worker's would stay zombies of the process.
+void CleanupEnv(AddonData* data) {
+  std::vector<ChildHandle*> live(data->live_children.begin(), data->live_children.end());
+  for (ChildHandle* child : live) child->Teardown();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  AddonData* data = new AddonData();
+  env.SetInstanceData(data);
+  data->child_constructor = Napi::Persistent(ChildHandle::Define(env));
+  env.AddCleanupHook(CleanupEnv, data);
+
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
+  exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
+  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
+  return exports;
+}
+
+}  // namespace lc
+
+static Napi::Object InitLinuxClone(Napi::Env env, Napi::Object exports) { return lc::Init(env, exports); }
+
+NODE_API_MODULE(linux_clone, InitLinuxClone)

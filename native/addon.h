@@ -1,0 +1,20 @@
+// Per-environment state: each Node environment (the main thread, each
+// worker) loads the addon into its own instance.
+#pragma once
+
+#include <napi.h>
+
+#include <unordered_set>
+
+namespace lc {
+
+class ChildHandle;
+
+struct AddonData {
+  Napi::FunctionReference child_constructor;
+  Napi::FunctionReference error_factory;
+  // Children still running, for the env cleanup hook.
+  std::unordered_set<ChildHandle*> live_children;
+};
+
+}  // namespace lc

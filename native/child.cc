@@ -1,0 +1,250 @@
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "raw_syscall.h"
+#include "unique_fd.h"
+
+namespace lc {
+namespace {
+
+// The child program needs a few hundred bytes of stack; 64 KiB leaves room
+// for sanitizer builds.
+constexpr size_t kExecStackSize = 64 * 1024;
+constexpr int kMaxSignal = 64;
+constexpr int kMaxStdioSlots = 1024;
+constexpr long kFullSigset = ~0L;
+constexpr long kEmptySigset = 0;
+
+// The kernel's struct sigaction for rt_sigaction (not glibc's, which is larger).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
+
+[[noreturn]] void Fail(const ExecPlan* plan, ChildStep step, long err) {
+  ChildFailure failure;
+  failure.step = static_cast<int32_t>(step);
+  failure.err = static_cast<int32_t>(-err);
+  // All signals are blocked, so the write cannot be interrupted; the record
+  // is 8 bytes, below PIPE_BUF, so it lands whole or not at all.
+  RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&failure), sizeof failure);
+  RawExit(127);
+}
+
+// Moves every source that a lower slot's dup2 could overwrite above the slot
+// range first (libuv does the same): swapping stdout and stderr must not
+// leave both on one file.
+void PlumbFds(const ExecPlan* plan) {
+  int sources[kMaxStdioSlots];
+  const int count = plan->fd_count;
+  for (int i = 0; i < count; i++) {
+    int source = plan->fds[i].source;
+    if (source < count && source != plan->fds[i].target) {
+      long moved = RawSyscall(SYS_fcntl, source, F_DUPFD_CLOEXEC, count);
+      if (moved < 0) Fail(plan, ChildStep::kDupFd, moved);
+      source = static_cast<int>(moved);
+    }
+    sources[i] = source;
+  }
+  for (int i = 0; i < count; i++) {
+    const int target = plan->fds[i].target;
+    // dup2 clears close-on-exec on the copy; an fd already in place needs it
+    // cleared by hand.
+    long r = sources[i] == target ? RawSyscall(SYS_fcntl, target, F_SETFD, 0)
+                                  : RawSyscall(SYS_dup2, sources[i], target);
+    if (r < 0) Fail(plan, ChildStep::kDupFd, r);
+  }
+  // Everything above the slots closes at exec: Node's own descriptors, and
+  // any a parent process left inheritable. The error pipe stays open until
+  // the exec itself closes it.
+  long r = RawSyscall(SYS_close_range, count, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (r == -ENOSYS || r == -EINVAL) {  // before Linux 5.11
+    for (int fd = count; fd < plan->fd_limit; fd++) RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+  } else if (r < 0) {
+    Fail(plan, ChildStep::kCloseRange, r);
+  }
+}
+
+// Node's handlers must never run here: the child may share Node's memory.
+// Signals stay blocked (the parent blocked them all around the clone) until
+// every disposition is the default; ignored ones are reset too, as libuv does,
+// so a program does not inherit Node's SIG_IGN for SIGPIPE.
+void ResetSignals(const ExecPlan* plan) {
+  KernelSigaction dfl = {};
+  dfl.handler = SIG_DFL;
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    long r = RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
+    if (r < 0) Fail(plan, ChildStep::kSigaction, r);
+  }
+  long r = RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&kEmptySigset), 0,
+                      sizeof(long));
+  if (r < 0) Fail(plan, ChildStep::kSigmask, r);
+}
+
+// The child program. It runs between clone and execve with Node's memory
+// possibly shared (CLONE_VM), so: raw syscalls only, no allocation, no
+// writes to anything but its own stack. Order after Go and bubblewrap.
+int ExecChildMain(void* arg) {
+  const ExecPlan* plan = static_cast<const ExecPlan*>(arg);
+  long r;
+  if (plan->setsid) {
+    r = RawSyscall(SYS_setsid);
+    if (r < 0) Fail(plan, ChildStep::kSetsid, r);
+  }
+  if (plan->cwd != nullptr) {
+    r = RawSyscall(SYS_chdir, reinterpret_cast<long>(plan->cwd));
+    if (r < 0) Fail(plan, ChildStep::kChdir, r);
+  }
+  if (plan->pdeathsig != 0) {
+    r = RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, plan->pdeathsig);
+    if (r < 0) Fail(plan, ChildStep::kPdeathsig, r);
+    // The parent may have died before the prctl: then no signal will come,
+    // and the child would outlive it. Nobody is left to read a report.
+    if (RawSyscall(SYS_getppid) != plan->expected_ppid) RawExit(128 + plan->pdeathsig);
+  }
+  PlumbFds(plan);
+  ResetSignals(plan);
+  r = RawSyscall(SYS_execve, reinterpret_cast<long>(plan->file),
+                 reinterpret_cast<long>(plan->argv), reinterpret_cast<long>(plan->envp));
+  Fail(plan, ChildStep::kExecve, r);
+}
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Reads the child's report: 0 bytes (EOF) when exec closed the pipe, or a
+// whole ChildFailure. Returns the byte count or -errno.
+long ReadFailure(int fd, ChildFailure* failure) {
+  for (;;) {
+    ssize_t n = read(fd, failure, sizeof *failure);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+// Reaps a child that will exit on its own right away (it failed before exec).
+void ReapNow(int pidfd) {
+  siginfo_t info;
+  while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | __WALL, nullptr) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+const char* ChildStepSyscall(ChildStep step) {
+  switch (step) {
+    case ChildStep::kSetsid: return "setsid";
+    case ChildStep::kChdir: return "chdir";
+    case ChildStep::kPdeathsig: return "prctl";
+    case ChildStep::kDupFd: return "dup2";
+    case ChildStep::kCloseRange: return "close_range";
+    case ChildStep::kSigaction: return "rt_sigaction";
+    case ChildStep::kSigmask: return "rt_sigprocmask";
+    case ChildStep::kExecve: return "execve";
+  }
+  return "unknown";
+}
+
+int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
+  ExecPlan& plan = request->exec;
+  if (plan.fd_count < 0 || plan.fd_count > kMaxStdioSlots) return -EINVAL;
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
+  plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
+
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return -errno;
+  UniqueFd read_end(ends[0]);
+  UniqueFd write_end(ends[1]);
+  // The child's dup2 into slots [0, fd_count) must not land on the pipe.
+  if (write_end.Get() < plan.fd_count) {
+    int moved = fcntl(write_end.Get(), F_DUPFD_CLOEXEC, plan.fd_count);
+    if (moved < 0) return -errno;
+    write_end.Reset(moved);
+  }
+  plan.error_fd = write_end.Get();
+  // Whom getppid() names in the child while its parent lives, for the
+  // pdeathsig re-check. A parent outside the child's PID namespace is 0.
+  if (request->flags & CLONE_NEWPID) {
+    plan.expected_ppid = 0;
+  } else {
+    plan.expected_ppid = (request->flags & CLONE_PARENT) ? getppid() : getpid();
+  }
+
+  Stack stack;
+  int err = StackAllocate(kExecStackSize, &stack);
+  if (err != 0) return err;
+
+  int pidfd = -1;
+  CloneRequest clone_request;
+  clone_request.flags = request->flags;
+  clone_request.exit_signal = request->exit_signal;
+  clone_request.stack = &stack;
+  clone_request.pidfd = &pidfd;
+
+  // Block every signal, glibc's internal ones too, so that none of Node's
+  // handlers runs in a child that shares Node's memory; the child unblocks
+  // only after resetting its dispositions. The raw syscall is used because
+  // pthread_sigmask silently keeps SIGCANCEL and SIGSETXID open.
+  long saved_mask = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_mask, sizeof(long)) != 0) {
+    StackFree(&stack);
+    return -errno;
+  }
+  out->started_ns = MonotonicNs();
+  long pid = CloneCall(clone_request, ExecChildMain, &plan, &out->via);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_mask, nullptr, sizeof(long));
+  // From here only the child's copy may hold the pipe open, so EOF means the
+  // exec closed it (or the child died).
+  write_end.Reset();
+  if (pid < 0) {
+    StackFree(&stack);
+    return static_cast<int>(pid);
+  }
+  out->pid = static_cast<pid_t>(pid);
+  out->pidfd = pidfd;
+
+  // With CLONE_VFORK the child has already exec'd or exited, and this read
+  // returns at once. Without it, this waits for the exec, as libuv does; a
+  // process forked meanwhile by another thread may hold our write end until
+  // it execs too, which only delays EOF.
+  ChildFailure failure;
+  long n = ReadFailure(read_end.Get(), &failure);
+  if (n == static_cast<long>(sizeof failure)) {
+    out->failure = failure;
+  } else if (n != 0) {
+    // We cannot tell whether the exec happened: do not leave it running.
+    failure.step = static_cast<int32_t>(ChildStep::kExecve);
+    failure.err = n < 0 ? static_cast<int32_t>(-n) : EIO;
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    out->failure = failure;
+  }
+  if (out->failure.step != 0) {
+    ReapNow(pidfd);
+    close(pidfd);
+    out->pidfd = -1;
+  }
+  // The child no longer runs on the stack: it exec'd into a new address
+  // space, died, or (without CLONE_VM) only ever ran on its own copy.
+  StackFree(&stack);
+  return 0;
+}
+
+}  // namespace lc

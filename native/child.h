@@ -1,0 +1,72 @@
+// The exec child: a straight-line program that runs between clone and
+// execve, and the parent side that clones it and reads its error pipe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "syscall.h"
+
+namespace lc {
+
+// stdio slot `target` in the child becomes a copy of the parent's `source`.
+struct FdAction {
+  int target;
+  int source;
+};
+
+// The steps of the child program, in the order it runs them. A failing step
+// is reported to the parent as {step, errno} through the error pipe.
+enum class ChildStep : int32_t {
+  kSetsid = 1,
+  kChdir,
+  kPdeathsig,
+  kDupFd,
+  kCloseRange,
+  kSigaction,
+  kSigmask,
+  kExecve,
+};
+const char* ChildStepSyscall(ChildStep step);
+
+// Everything the child reads. It is built, and all its memory allocated,
+// before the clone; the child only reads it.
+struct ExecPlan {
+  const char* file = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* cwd = nullptr;  // nullptr: stay in the parent's cwd
+  const FdAction* fds = nullptr;
+  int fd_count = 0;
+  int fd_limit = 0;       // RLIMIT_NOFILE, for kernels without close_range
+  int error_fd = -1;      // write end of the error pipe
+  int pdeathsig = 0;      // 0: none
+  pid_t expected_ppid = 0;
+  bool setsid = false;
+};
+
+struct ChildFailure {
+  int32_t step = 0;  // a ChildStep, 0 when exec happened
+  int32_t err = 0;   // positive errno
+};
+
+struct SpawnRequest {
+  ExecPlan exec;
+  uint64_t flags = 0;  // exactly what goes to the kernel, CLONE_PIDFD included
+  int exit_signal = 0;
+};
+
+struct SpawnOutcome {
+  pid_t pid = -1;
+  int pidfd = -1;
+  CloneVia via = CloneVia::kClone3;
+  uint64_t started_ns = 0;
+  ChildFailure failure;  // step != 0: the child failed before exec and was reaped
+};
+
+// Clones the exec child and waits until it has exec'd or failed. Returns 0
+// (then see out->failure) or -errno from the clone itself.
+int SpawnProcess(SpawnRequest* request, SpawnOutcome* out);
+
+}  // namespace lc

@@ -1,0 +1,205 @@
+#include "options.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+
+#include "errors.h"
+
+namespace lc {
+namespace {
+
+// Flags an exec child may not share with Node: the child runs code (dup2,
+// chdir, signal resets) that would change them for Node itself, or the flag
+// needs memory an exec child cannot give it.
+constexpr uint64_t kSharedWithNode = CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS |
+                                     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |
+                                     CLONE_CHILD_CLEARTID | CLONE_DETACHED;
+
+bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsString()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a string");
+    return false;
+  }
+  *out = value.As<Napi::String>().Utf8Value();
+  if (out->find('\0') != std::string::npos) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", std::string("plan.") + key + " must not contain NUL bytes");
+    return false;
+  }
+  return true;
+}
+
+bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key,
+                     std::vector<std::string>* out, std::vector<char*>* pointers) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be an array of strings");
+    return false;
+  }
+  Napi::Array array = value.As<Napi::Array>();
+  out->reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (env.IsExceptionPending()) return false;
+    if (!item.IsString()) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be an array of strings");
+      return false;
+    }
+    out->push_back(item.As<Napi::String>().Utf8Value());
+    if (out->back().find('\0') != std::string::npos) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", std::string("plan.") + key + " must not contain NUL bytes");
+      return false;
+    }
+  }
+  // Pointers are taken only once the vector has stopped growing.
+  pointers->reserve(out->size() + 1);
+  for (std::string& s : *out) pointers->push_back(s.data());
+  pointers->push_back(nullptr);
+  return true;
+}
+
+bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int max, int* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsNumber()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a number");
+    return false;
+  }
+  double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= min && number <= max) || number != static_cast<int>(number)) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
+    return false;
+  }
+  *out = static_cast<int>(number);
+  return true;
+}
+
+// One stdio slot: 'pipe', 'ignore', or a parent fd to pass through.
+bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan) {
+  if (slot.IsNumber()) {
+    double fd = slot.As<Napi::Number>().DoubleValue();
+    if (!(fd >= 0 && fd <= INT32_MAX) || fd != static_cast<int>(fd)) {
+      ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stdio holds an invalid file descriptor");
+      return false;
+    }
+    plan->fds.push_back({target, static_cast<int>(fd)});
+    plan->parent_ends.emplace_back();
+    return true;
+  }
+  std::string kind = slot.IsString() ? slot.As<Napi::String>().Utf8Value() : "";
+  if (kind == "ignore") {
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      ThrowCloneError(env, -errno, "open", "/dev/null", 0);
+      return false;
+    }
+    plan->child_ends.emplace_back(fd);
+    plan->fds.push_back({target, fd});
+    plan->parent_ends.emplace_back();
+    return true;
+  }
+  if (kind == "pipe") {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) {
+      ThrowCloneError(env, -errno, "pipe2", nullptr, 0);
+      return false;
+    }
+    // Slot 0 is the child's input; every other pipe carries output.
+    const bool child_reads = target == 0;
+    UniqueFd child_end(child_reads ? ends[0] : ends[1]);
+    UniqueFd parent_end(child_reads ? ends[1] : ends[0]);
+    plan->fds.push_back({target, child_end.Get()});
+    plan->child_ends.push_back(std::move(child_end));
+    plan->parent_ends.push_back(std::move(parent_end));
+    return true;
+  }
+  ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.stdio slots must be 'pipe', 'ignore' or an fd");
+  return false;
+}
+
+bool ReadStdio(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Value value = object.Get("stdio");
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.stdio must be an array");
+    return false;
+  }
+  Napi::Array slots = value.As<Napi::Array>();
+  if (slots.Length() > 1024) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stdio has more than 1024 slots");
+    return false;
+  }
+  for (uint32_t i = 0; i < slots.Length(); i++) {
+    Napi::Value slot = slots.Get(i);
+    if (env.IsExceptionPending() || !ReadStdioSlot(env, slot, static_cast<int>(i), plan)) return false;
+  }
+  return true;
+}
+
+bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
+  Napi::Value value = object.Get("flags");
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsBigInt()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.flags must be a bigint");
+    return false;
+  }
+  bool lossless = false;
+  *out = value.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.flags does not fit in 64 bits");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.ThrowAsJavaScriptException();
+}
+
+bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
+  if (!value.IsObject()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "the spawn plan must be an object");
+    return false;
+  }
+  Napi::Object object = value.As<Napi::Object>();
+  SpawnRequest& request = plan->request;
+  ExecPlan& exec = request.exec;
+
+  if (!ReadString(env, object, "file", &plan->file)) return false;
+  if (!ReadStringArray(env, object, "argv", &plan->args, &plan->argv)) return false;
+  if (!ReadStringArray(env, object, "envp", &plan->env, &plan->envp)) return false;
+  Napi::Value cwd = object.Get("cwd");
+  if (env.IsExceptionPending()) return false;
+  if (!cwd.IsUndefined() && !ReadString(env, object, "cwd", &plan->cwd)) return false;
+  if (!ReadStdio(env, object, plan)) return false;
+  if (!ReadFlags(env, object, &request.flags)) return false;
+  if (request.flags & kSharedWithNode) {
+    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS",
+                        "an exec child may not share its thread group, signal handlers, fd table, fs "
+                        "info or TID words with Node");
+    return false;
+  }
+  request.flags |= CLONE_PIDFD;
+  if (!ReadInt(env, object, "exitSignal", 0, 64, &request.exit_signal)) return false;
+  if (!ReadInt(env, object, "pdeathsig", 0, 64, &exec.pdeathsig)) return false;
+  Napi::Value setsid = object.Get("setsid");
+  if (env.IsExceptionPending()) return false;
+  exec.setsid = setsid.ToBoolean().Value();
+
+  exec.file = plan->file.c_str();
+  exec.argv = plan->argv.data();
+  exec.envp = plan->envp.data();
+  exec.cwd = cwd.IsUndefined() ? nullptr : plan->cwd.c_str();
+  exec.fds = plan->fds.data();
+  exec.fd_count = static_cast<int>(plan->fds.size());
+  return true;
+}
+
+}  // namespace lc

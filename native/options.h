@@ -1,0 +1,41 @@
+// JS options -> a plain C++ plan. The only file that reads napi values.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "child.h"
+#include "unique_fd.h"
+
+namespace lc {
+
+// Owns every string and descriptor the exec child reads, so that nothing is
+// allocated or opened between clone and exec.
+struct SpawnPlan {
+  std::string file;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::string cwd;
+  std::vector<FdAction> fds;
+  std::vector<UniqueFd> child_ends;   // pipe ends and /dev/null given to the child
+  std::vector<UniqueFd> parent_ends;  // per slot: our end of a pipe, or -1
+  SpawnRequest request;
+
+  // The child's copies exist once it is cloned; ours must go, or a reader
+  // of the child's stdout would never see EOF.
+  void CloseChildEnds() { child_ends.clear(); }
+};
+
+// Fills `plan` from the object spawn.ts builds. On bad input it throws a
+// coded TypeError in `env` and returns false; JS has validated already, so
+// this only guards the native boundary.
+bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);
+
+// Throws a TypeError whose `code` is `code`.
+void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message);
+
+}  // namespace lc

@@ -1,0 +1,101 @@
+#include "syscall.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+
+extern "C" long lc_clone3_call(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
+extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid,
+                              pid_t* child_tid, unsigned long tls, int (*fn)(void*), void* arg);
+
+namespace lc {
+namespace {
+
+// Set once clone3 has said ENOSYS: a seccomp filter (older container
+// runtimes) or a pre-5.3 kernel. The answer cannot change for this process.
+std::atomic<bool> clone3_refused{false};
+
+// What the legacy clone cannot say: the 64-bit flags, CLONE_NEWTIME (its bit
+// is the exit-signal byte there), and a pidfd together with a parent TID
+// (both come back through the same argument).
+bool LegacyCloneCanExpress(const CloneRequest& r) {
+  if (r.flags >> 32) return false;
+  if (r.flags & CLONE_NEWTIME) return false;
+  if ((r.flags & CLONE_PIDFD) && (r.flags & CLONE_PARENT_SETTID)) return false;
+  return r.exit_signal >= 0 && r.exit_signal <= 0xff;
+}
+
+long CallClone3(const CloneRequest& r, int (*fn)(void*), void* arg) {
+  struct clone_args args = {};
+  args.flags = r.flags;
+  args.pidfd = reinterpret_cast<uintptr_t>(r.pidfd);
+  args.child_tid = reinterpret_cast<uintptr_t>(r.child_tid);
+  args.parent_tid = reinterpret_cast<uintptr_t>(r.parent_tid);
+  args.exit_signal = static_cast<uint64_t>(r.exit_signal);
+  args.stack = reinterpret_cast<uintptr_t>(r.stack->base());
+  args.stack_size = r.stack->size();
+  args.tls = r.tls;
+  args.cgroup = r.cgroup_fd >= 0 ? static_cast<uint64_t>(r.cgroup_fd) : 0;
+  return lc_clone3_call(&args, sizeof args, fn, arg);
+}
+
+long CallLegacyClone(const CloneRequest& r, int (*fn)(void*), void* arg) {
+  // clone returns the pidfd through parent_tid.
+  pid_t* parent_slot = (r.flags & CLONE_PIDFD) ? reinterpret_cast<pid_t*>(r.pidfd) : r.parent_tid;
+  unsigned long word = static_cast<unsigned long>(r.flags) | static_cast<unsigned long>(r.exit_signal);
+  return lc_clone_call(word, r.stack->top(), parent_slot, r.child_tid, r.tls, fn, arg);
+}
+
+}  // namespace
+
+char* Stack::base() const { return map + PageSize(); }
+size_t Stack::size() const { return map_size - PageSize(); }
+
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+int StackAllocate(size_t usable, Stack* out) {
+  const size_t total = usable + PageSize();
+  void* map = mmap(nullptr, total, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (map == MAP_FAILED) return -errno;
+  if (mprotect(map, PageSize(), PROT_NONE) != 0) {
+    int err = -errno;
+    munmap(map, total);
+    return err;
+  }
+  out->map = static_cast<char*>(map);
+  out->map_size = total;
+  return 0;
+}
+
+void StackFree(Stack* stack) {
+  if (stack->map == nullptr) return;
+  munmap(stack->map, stack->map_size);
+  stack->map = nullptr;
+  stack->map_size = 0;
+}
+
+bool Clone3Unavailable() { return clone3_refused.load(std::memory_order_relaxed); }
+
+long CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneVia* via) {
+  if (!clone3_refused.load(std::memory_order_relaxed)) {
+    *via = CloneVia::kClone3;
+    long pid = CallClone3(request, fn, arg);
+    if (pid != -ENOSYS) return pid;
+    clone3_refused.store(true, std::memory_order_relaxed);
+  }
+  if (!LegacyCloneCanExpress(request)) {
+    *via = CloneVia::kClone3;
+    return -ENOSYS;
+  }
+  *via = CloneVia::kClone;
+  return CallLegacyClone(request, fn, arg);
+}
+
+}  // namespace lc

@@ -1,0 +1,48 @@
+// The clone system call itself: clone3 with a fallback to clone, and the
+// stacks children run on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lc {
+
+// An mmap'd stack with a PROT_NONE guard page below it, so an overflow
+// faults instead of running into whatever is mapped underneath.
+struct Stack {
+  char* map = nullptr;  // start of the mapping: the guard page
+  size_t map_size = 0;  // guard page + usable size
+  char* base() const;   // lowest usable byte
+  size_t size() const;  // usable bytes
+  char* top() const { return map + map_size; }
+};
+
+size_t PageSize();
+// `usable` must be page-aligned. Returns 0 or -errno.
+int StackAllocate(size_t usable, Stack* out);
+void StackFree(Stack* stack);
+
+enum class CloneVia { kClone3, kClone };
+
+struct CloneRequest {
+  uint64_t flags = 0;  // CLONE_* bits, without the exit signal
+  int exit_signal = 0;
+  const Stack* stack = nullptr;  // required: the child runs fn on it
+  int* pidfd = nullptr;          // filled with CLONE_PIDFD
+  pid_t* parent_tid = nullptr;   // CLONE_PARENT_SETTID
+  pid_t* child_tid = nullptr;    // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
+  uint64_t tls = 0;              // CLONE_SETTLS
+  int cgroup_fd = -1;            // CLONE_INTO_CGROUP
+};
+
+// Clones a child that runs fn(arg) on request.stack and ends with SYS_exit
+// and fn's result. Returns the child's TID in the caller, or -errno; *via
+// names the syscall that made (or refused) the child.
+long CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneVia* via);
+
+// True once clone3 has answered ENOSYS in this process.
+bool Clone3Unavailable();
+
+}  // namespace lc

@@ -1,0 +1,63 @@
+// Waiting for children: a pidfd watched by uv_poll, then waitid(P_PIDFD)
+// with rusage. Never waitpid(-1): libuv reaps its own children by pid, and
+// we reap only ours.
+#pragma once
+
+#include <napi.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "addon.h"
+#include "child.h"
+
+namespace lc {
+
+struct ExitRecord {
+  int exit_code = -1;  // with CLD_EXITED
+  int signal = 0;      // with CLD_KILLED / CLD_DUMPED
+  bool core_dumped = false;
+  rusage usage = {};
+  uint64_t elapsed_ns = 0;
+};
+
+// The native side of a Child. It watches the pidfd from birth, so a child
+// that exits is reaped whether or not JS awaits it, and holds a strong
+// reference to itself until then.
+class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // Takes ownership of outcome.pidfd. on_exit(info) runs once, on the reap.
+  static Napi::Value Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, Napi::Function on_exit);
+
+  explicit ChildHandle(const Napi::CallbackInfo& info);
+  ~ChildHandle() override;
+
+  // Env cleanup: kill and reap a child still running, without calling JS.
+  void Teardown();
+
+ private:
+  Napi::Value Kill(const Napi::CallbackInfo& info);
+  Napi::Value WaitSync(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetRef(const Napi::CallbackInfo& info);
+
+  static void OnPidfdReadable(uv_poll_t* poll, int status, int events);
+  // waitid(P_PIDFD); `block` false polls. Returns 1 if reaped, 0 if still
+  // running, -errno on error.
+  int Reap(bool block);
+  // After the reap: stops the poller, closes the pidfd, drops the self-reference.
+  void Release();
+  void NotifyExit(Napi::Env env, bool from_event_loop);
+  Napi::Object ExitObject(Napi::Env env) const;
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  uint64_t started_ns_ = 0;
+  uv_poll_t* poll_ = nullptr;
+  bool reaped_ = false;
+  ExitRecord exit_;
+  Napi::FunctionReference on_exit_;
+  AddonData* data_ = nullptr;
+};
+
+}  // namespace lc
