@@ -41,7 +41,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 
-  Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, info[1].As<Napi::Function>());
+  Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, plan.request.exit_signal,
+                                           info[1].As<Napi::Function>());
   if (env.IsExceptionPending()) return env.Undefined();
   // Our ends of the pipes go to JS, which wraps them in streams.
   Napi::Array stdio = Napi::Array::New(env, plan.parent_ends.size());

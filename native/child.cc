@@ -52,7 +52,7 @@ void PlumbFds(const ExecPlan* plan) {
   const int count = plan->fd_count;
   for (int i = 0; i < count; i++) {
     int source = plan->fds[i].source;
-    if (source < count && source != plan->fds[i].target) {
+    if (source >= 0 && source < count && source != plan->fds[i].target) {
       long moved = RawSyscall(SYS_fcntl, source, F_DUPFD_CLOEXEC, count);
       if (moved < 0) Fail(plan, ChildStep::kDupFd, moved);
       source = static_cast<int>(moved);
@@ -61,6 +61,12 @@ void PlumbFds(const ExecPlan* plan) {
   }
   for (int i = 0; i < count; i++) {
     const int target = plan->fds[i].target;
+    if (sources[i] < 0) {
+      // A slot the child gets closed: whatever Node has there closes at exec.
+      long r = RawSyscall(SYS_fcntl, target, F_SETFD, FD_CLOEXEC);
+      if (r < 0 && r != -EBADF) Fail(plan, ChildStep::kDupFd, r);
+      continue;
+    }
     // dup2 clears close-on-exec on the copy; an fd already in place needs it
     // cleared by hand.
     long r = sources[i] == target ? RawSyscall(SYS_fcntl, target, F_SETFD, 0)
@@ -198,6 +204,8 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   clone_request.exit_signal = request->exit_signal;
   clone_request.stack = &stack;
   clone_request.pidfd = &pidfd;
+  if (request->flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &request->parent_tid;
+  if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &request->child_tid;
 
   // Block every signal, glibc's internal ones too, so that none of Node's
   // handlers runs in a child that shares Node's memory; the child unblocks

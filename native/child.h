@@ -10,7 +10,8 @@
 
 namespace lc {
 
-// stdio slot `target` in the child becomes a copy of the parent's `source`.
+// stdio slot `target` in the child becomes a copy of the parent's `source`,
+// or is closed when `source` is -1.
 struct FdAction {
   int target;
   int source;
@@ -55,6 +56,11 @@ struct SpawnRequest {
   ExecPlan exec;
   uint64_t flags = 0;  // exactly what goes to the kernel, CLONE_PIDFD included
   int exit_signal = 0;
+  // Where CLONE_PARENT_SETTID / CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
+  // write. With CLONE_VM the kernel clears child_tid at exec, so these live
+  // as long as the request, past the clone.
+  pid_t parent_tid = 0;
+  pid_t child_tid = 0;
 };
 
 struct SpawnOutcome {

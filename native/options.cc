@@ -9,12 +9,11 @@
 namespace lc {
 namespace {
 
-// Flags an exec child may not share with Node: the child runs code (dup2,
-// chdir, signal resets) that would change them for Node itself, or the flag
-// needs memory an exec child cannot give it.
-constexpr uint64_t kSharedWithNode = CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS |
-                                     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |
-                                     CLONE_CHILD_CLEARTID | CLONE_DETACHED;
+// Flags an exec child may not have: it runs code (dup2, chdir, signal
+// resets, execve) that would change these for Node itself, or (SETTLS) it
+// would run with a thread pointer nobody built.
+constexpr uint64_t kSharedWithNode =
+    CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_SETTLS | CLONE_DETACHED;
 
 bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string* out) {
   Napi::Value value = object.Get(key);
@@ -90,6 +89,11 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     return true;
   }
   std::string kind = slot.IsString() ? slot.As<Napi::String>().Utf8Value() : "";
+  if (kind == "close") {
+    plan->fds.push_back({target, -1});
+    plan->parent_ends.emplace_back();
+    return true;
+  }
   if (kind == "ignore") {
     int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -116,7 +120,7 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     plan->parent_ends.push_back(std::move(parent_end));
     return true;
   }
-  ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.stdio slots must be 'pipe', 'ignore' or an fd");
+  ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.stdio slots must be 'pipe', 'ignore', 'close' or an fd");
   return false;
 }
 
@@ -182,8 +186,8 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   if (!ReadFlags(env, object, &request.flags)) return false;
   if (request.flags & kSharedWithNode) {
     ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS",
-                        "an exec child may not share its thread group, signal handlers, fd table, fs "
-                        "info or TID words with Node");
+                        "an exec child may not share its thread group, signal handlers, fd table or fs "
+                        "info with Node, nor set a TLS");
     return false;
   }
   request.flags |= CLONE_PIDFD;

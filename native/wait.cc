@@ -57,7 +57,7 @@ ChildHandle::~ChildHandle() {
   if (pidfd_ >= 0) close(pidfd_);
 }
 
-Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags,
+Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
                                 Napi::Function on_exit) {
   AddonData* data = env.GetInstanceData<AddonData>();
   Napi::Object object = data->child_constructor.New({});
@@ -74,6 +74,7 @@ Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint
   object.Set("pid", Napi::Number::New(env, outcome.pid));
   object.Set("pidfd", Napi::Number::New(env, outcome.pidfd));
   object.Set("flags", Napi::BigInt::New(env, flags));
+  object.Set("exitSignal", Napi::Number::New(env, exit_signal));
   object.Set("syscall", Napi::String::New(env, outcome.via == CloneVia::kClone3 ? "clone3" : "clone"));
 
   uv_loop_t* loop = nullptr;

@@ -27,7 +27,9 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
  public:
   static Napi::Function Define(Napi::Env env);
   // Takes ownership of outcome.pidfd. on_exit(info) runs once, on the reap.
-  static Napi::Value Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, Napi::Function on_exit);
+  // flags and exit_signal are what was passed to the kernel.
+  static Napi::Value Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+                            Napi::Function on_exit);
 
   explicit ChildHandle(const Napi::CallbackInfo& info);
   ~ChildHandle() override;

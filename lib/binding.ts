@@ -1,0 +1,68 @@
+// Loads the addon (a prebuild, else the local build) and describes it.
+import { join } from 'node:path';
+
+import { makeSystemError } from './errors';
+
+export type NativeStdioSlot = 'pipe' | 'ignore' | 'close' | number;
+
+/** The normalized spawn request spawn.ts hands to native/options.cc. */
+export interface NativeSpawnPlan {
+  file: string;
+  argv: string[];
+  envp: string[];
+  cwd?: string;
+  /** 'pipe', 'ignore' (/dev/null), 'close', or a parent fd the child gets at that slot. */
+  stdio: NativeStdioSlot[];
+  /** Exactly the CLONE_* bits to pass (native adds CLONE_PIDFD). */
+  flags: bigint;
+  exitSignal: number;
+  pdeathsig: number;
+  setsid: boolean;
+}
+
+export interface NativeRusage {
+  userCPUTime: number;
+  systemCPUTime: number;
+  maxRSS: number;
+  minorPageFault: number;
+  majorPageFault: number;
+  fsRead: number;
+  fsWrite: number;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+}
+
+export interface NativeExit {
+  pid: number;
+  exitCode: number | null;
+  signal: number;
+  coreDumped: boolean;
+  rusage: NativeRusage;
+  elapsedMs: number;
+}
+
+export interface NativeChildHandle {
+  readonly pid: number;
+  readonly pidfd: number;
+  readonly flags: bigint;
+  readonly exitSignal: number;
+  readonly syscall: 'clone3' | 'clone';
+  readonly stdio: Array<number | null>;
+  kill(signal: number): boolean;
+  waitSync(): NativeExit;
+  close(): void;
+  setRef(ref: boolean): void;
+}
+
+export interface NativeBinding {
+  spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
+  setErrorFactory(factory: typeof makeSystemError): void;
+  clone3Unavailable(): boolean;
+  readonly pageSize: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+export const binding = load(join(__dirname, '..')) as NativeBinding;
+binding.setErrorFactory(makeSystemError);

@@ -1,0 +1,178 @@
+// The linux-clone command.
+import { parseArgs } from 'node:util';
+
+import { CloneError } from './errors';
+import { CloneFlags, type FlagName } from './flags';
+import { spawn } from './spawn';
+import { MAX_SIGNAL, signalNumber } from './validate';
+
+const MAIN_HELP = `Usage: linux-clone <command> [options]
+
+Commands:
+  run     run a program in a child made by clone3 with the flags you choose
+
+Run 'linux-clone <command> --help' for a command's options.
+`;
+
+const RUN_HELP = `Usage: linux-clone run [options] [--] CMD [ARGS...]
+
+Runs CMD in a child made by clone3 (CLONE_VM|CLONE_VFORK|CLONE_PIDFD plus
+your flags) with Node's stdio, and exits with its exit code, or 128+signal.
+
+Options:
+  --flags SPEC        extra clone flags in strace syntax, e.g. 'CLONE_NEWUTS|CLONE_NEWIPC'
+  --user              new user namespace (CLONE_NEWUSER)
+  --pid               new PID namespace (CLONE_NEWPID)
+  --mount             new mount namespace (CLONE_NEWNS)
+  --net               new network namespace (CLONE_NEWNET)
+  --uts               new UTS namespace (CLONE_NEWUTS)
+  --ipc               new IPC namespace (CLONE_NEWIPC)
+  --cgroup            new cgroup namespace (CLONE_NEWCGROUP)
+  --cwd DIR           working directory of CMD
+  --env K=V           set a variable for CMD (repeatable)
+  --clear-env         start CMD with only the --env variables
+  --new-session       start CMD in a new session (setsid)
+  --die-with-parent   SIGKILL CMD when linux-clone dies (PR_SET_PDEATHSIG)
+  --timeout MS        send SIGTERM after MS milliseconds, SIGKILL 1 s later
+  --json              after CMD's output, print its result as one JSON line
+  -h, --help          show this help
+
+Exit status: CMD's, or 128+signal if a signal ended it; 125 if the child
+could not be made (a refused flag set names the kernel rule), 126 if CMD
+could not be executed, 127 if it was not found, 2 for a usage error.
+`;
+
+const NAMESPACE_SWITCHES: ReadonlyArray<[string, FlagName]> = [
+  ['user', 'NEWUSER'],
+  ['pid', 'NEWPID'],
+  ['mount', 'NEWNS'],
+  ['net', 'NEWNET'],
+  ['uts', 'NEWUTS'],
+  ['ipc', 'NEWIPC'],
+  ['cgroup', 'NEWCGROUP'],
+];
+
+const RUN_OPTIONS = {
+  flags: { type: 'string' },
+  user: { type: 'boolean' },
+  pid: { type: 'boolean' },
+  mount: { type: 'boolean' },
+  net: { type: 'boolean' },
+  uts: { type: 'boolean' },
+  ipc: { type: 'boolean' },
+  cgroup: { type: 'boolean' },
+  cwd: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  'clear-env': { type: 'boolean' },
+  'new-session': { type: 'boolean' },
+  'die-with-parent': { type: 'boolean' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+/** Splits `[options] [--] CMD ARGS` at CMD, so CMD's own options stay its own. */
+function splitCommand(args: readonly string[]): { options: string[]; command: string[] } {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return { options: args.slice(0, i), command: args.slice(i + 1) };
+    if (!arg.startsWith('-')) return { options: args.slice(0, i), command: args.slice(i) };
+    const name = arg.replace(/^--?/, '').split('=')[0] as keyof typeof RUN_OPTIONS;
+    if (!arg.includes('=') && RUN_OPTIONS[name]?.type === 'string') i++;
+  }
+  return { options: [...args], command: [] };
+}
+
+function runFlags(values: Record<string, unknown>): CloneFlags {
+  let flags = typeof values.flags === 'string' ? CloneFlags.parse(values.flags) : new CloneFlags(0n);
+  for (const [option, flag] of NAMESPACE_SWITCHES) if (values[option]) flags = flags.with(flag);
+  return flags;
+}
+
+function runEnv(values: Record<string, unknown>): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = values['clear-env'] ? {} : { ...process.env };
+  for (const pair of (values.env as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes K=V, got ${JSON.stringify(pair)}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function exitStatusForError(error: unknown): number {
+  if (error instanceof CloneError && error.syscall === 'execve') return error.code === 'ENOENT' ? 127 : 126;
+  return 125;
+}
+
+async function runCommand(args: readonly string[]): Promise<number> {
+  const { options, command } = splitCommand(args);
+  const { values } = parseArgs({ args: options, options: RUN_OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+  const [file, ...rest] = command;
+  if (file === undefined) throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
+  let timeout = 0;
+  if (values.timeout !== undefined) {
+    timeout = Number(values.timeout);
+    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`);
+  }
+
+  const child = spawn(file, rest, {
+    flags: runFlags(values),
+    env: runEnv(values),
+    stdio: 'inherit',
+    ...(values.cwd !== undefined && { cwd: values.cwd }),
+    ...(values['new-session'] && { setsid: true }),
+    ...(values['die-with-parent'] && { pdeathsig: 'SIGKILL' }),
+  });
+  // Signals meant for the command reach it; we wait for its exit.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const signal of forwarded) process.on(signal, forward);
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer =
+    timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+          killTimer = setTimeout(() => child.kill('SIGKILL'), 1000);
+        }, timeout)
+      : undefined;
+  const exit = await child.wait();
+  clearTimeout(timer);
+  clearTimeout(killTimer);
+  for (const signal of forwarded) process.off(signal, forward);
+
+  if (values.json) {
+    const result = { ...exit, timedOut, flags: child.flags.toString(), syscall: child.syscall };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+  if (exit.signal !== null) return 128 + (signalNumber(exit.signal) ?? MAX_SIGNAL);
+  return exit.exitCode ?? 125;
+}
+
+/** Runs the CLI with `args` (process.argv without node and the script); resolves to the exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    if (command === undefined || command === '--help' || command === '-h') {
+      process[command === undefined ? 'stderr' : 'stdout'].write(MAIN_HELP);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'run') return await runCommand(rest);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`linux-clone: ${(error as Error).message}\n`);
+    if (usage) {
+      process.stderr.write("Run 'linux-clone --help' for usage.\n");
+      return 2;
+    }
+    return exitStatusForError(error);
+  }
+}

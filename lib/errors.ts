@@ -1,0 +1,107 @@
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+
+/**
+ * A system call failed: clone3 itself, a step of the child's setup before
+ * exec (`chdir`, `execve`, …), or a wait. Shaped like Node's own system
+ * errors: `code` 'EPERM', negative `errno`, the `syscall` that failed, and
+ * `path` where one was involved.
+ */
+export class CloneError extends Error {
+  /** The errno name, e.g. 'ENOENT'. */
+  readonly code: string;
+  /** The negative errno, as in Node's system errors. */
+  readonly errno: number;
+  /** 'clone3', 'clone', or the child's step that failed: 'execve', 'chdir', … */
+  readonly syscall: string;
+  /** The program for 'execve', the directory for 'chdir'. */
+  readonly path?: string;
+  /** What we know about why, where we know it. */
+  readonly hint?: string;
+
+  constructor(errno: number, syscall: string, path?: string, hint?: string) {
+    const code = errorName(errno);
+    const description = getSystemErrorMap().get(errno)?.[1] ?? 'unknown error';
+    const where = path === undefined ? syscall : `${syscall} '${path}'`;
+    super(`${code}: ${description}, ${where}${hint ? ` (${hint})` : ''}`);
+    this.name = 'CloneError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+    if (hint !== undefined) this.hint = hint;
+  }
+}
+
+function errorName(errno: number): string {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return `Unknown system error ${errno}`;
+  }
+}
+
+const NAMESPACE_FLAGS = 0x7e020080n; // every CLONE_NEW* bit
+const CLONE_NEWUSER = 0x10000000n;
+
+/** The hint for a failure we can explain. `flags` are the clone flags passed. */
+function hintFor(code: string, syscall: string, flags: bigint | undefined): string | undefined {
+  const cloning = syscall === 'clone3' || syscall === 'clone';
+  if (cloning && code === 'EPERM' && flags !== undefined) {
+    if (flags & CLONE_NEWUSER) {
+      return 'CLONE_NEWUSER needs unprivileged user namespaces: check user.max_user_namespaces and kernel.unprivileged_userns_clone sysctls, or an AppArmor userns restriction';
+    }
+    if (flags & NAMESPACE_FLAGS) return 'new namespaces need CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER';
+  }
+  if (cloning && code === 'ENOSYS') {
+    return 'clone3 is unavailable (a seccomp filter or a kernel before 5.3), and clone cannot express CLONE_NEWTIME, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP, or a pidfd with CLONE_PARENT_SETTID';
+  }
+  if (cloning && code === 'EAGAIN') return 'too many processes: RLIMIT_NPROC, kernel.threads-max or a pids cgroup limit';
+  if (cloning && code === 'EINVAL') return 'the kernel refused this flag set; CloneFlags.check() names the rules it knows';
+  if (cloning && code === 'ENOSPC') return 'a namespace limit was reached (user.max_*_namespaces)';
+  if (syscall === 'execve') {
+    if (code === 'ENOENT') return 'no such program';
+    if (code === 'EACCES') return 'not executable, or a directory on the path is not searchable';
+    if (code === 'ENOEXEC') return 'not a format this kernel can run, and it has no #! line';
+    if (code === 'E2BIG') return 'argv and the environment exceed the kernel limit';
+  }
+  if (syscall === 'chdir' && code === 'ENOENT') return 'cwd does not exist';
+  return undefined;
+}
+
+/** The factory native code calls for every system error. */
+export function makeSystemError(errno: number, syscall: string, path?: string, flags?: bigint): CloneError {
+  return new CloneError(errno, syscall, path, hintFor(errorName(errno), syscall, flags));
+}
+
+/** A JS-side refusal: a TypeError or RangeError with an `ERR_*` code. */
+export type CodedError<E extends Error = Error> = E & { code: string };
+
+export function codedError<E extends Error>(error: E, code: string): CodedError<E> {
+  return Object.assign(error, { code });
+}
+
+export function invalidType(name: string, expected: string, value: unknown): CodedError<TypeError> {
+  return codedError(new TypeError(`${name} must be ${expected}, got ${describe(value)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+export function invalidValue(name: string, reason: string, value: unknown): CodedError<TypeError> {
+  return codedError(new TypeError(`${name} ${reason}, got ${describe(value)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
+  return codedError(new RangeError(`${name} must be ${range}, got ${describe(value)}`), 'ERR_OUT_OF_RANGE');
+}
+
+/** An AbortError as Node makes them: name 'AbortError', code 'ABORT_ERR'. */
+export function abortError(reason: unknown): CodedError<Error> {
+  const error = codedError(new Error('The operation was aborted', { cause: reason }), 'ABORT_ERR');
+  error.name = 'AbortError';
+  return error;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : `an instance of ${value.constructor?.name ?? 'Object'}`;
+}

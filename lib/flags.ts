@@ -1,0 +1,270 @@
+// CloneFlags: the flags word of clone/clone3, with its exit signal, as an
+// immutable value. Parses and prints strace's syntax, and knows the rules
+// under which the kernel answers EINVAL.
+import { release } from 'node:os';
+
+import { closest } from 'fastest-levenshtein';
+
+import { codedError, type CodedError, invalidType, invalidValue } from './errors';
+import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './validate';
+
+/** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
+export const FLAG_BITS = {
+  NEWTIME: 0x80n, // clone3 only: in clone's word this byte is the exit signal
+  VM: 0x100n,
+  FS: 0x200n,
+  FILES: 0x400n,
+  SIGHAND: 0x800n,
+  PIDFD: 0x1000n,
+  PTRACE: 0x2000n,
+  VFORK: 0x4000n,
+  PARENT: 0x8000n,
+  THREAD: 0x10000n,
+  NEWNS: 0x20000n,
+  SYSVSEM: 0x40000n,
+  SETTLS: 0x80000n,
+  PARENT_SETTID: 0x100000n,
+  CHILD_CLEARTID: 0x200000n,
+  DETACHED: 0x400000n,
+  UNTRACED: 0x800000n,
+  CHILD_SETTID: 0x1000000n,
+  NEWCGROUP: 0x2000000n,
+  NEWUTS: 0x4000000n,
+  NEWIPC: 0x8000000n,
+  NEWUSER: 0x10000000n,
+  NEWPID: 0x20000000n,
+  NEWNET: 0x40000000n,
+  IO: 0x80000000n,
+  CLEAR_SIGHAND: 0x100000000n, // clone3 only
+  INTO_CGROUP: 0x200000000n, // clone3 only
+} as const;
+
+/** A flag's name without the `CLONE_` prefix: 'VM', 'NEWPID', … */
+export type FlagName = keyof typeof FLAG_BITS;
+/** A flag ('VM' or 'CLONE_VM') or an exit signal ('SIGCHLD'). */
+export type FlagToken = FlagName | `CLONE_${FlagName}` | `SIG${string}`;
+/** Anything the API accepts as a flag set. A bigint is read as clone(2)'s word: its low byte is the exit signal. */
+export type FlagsLike = CloneFlags | string | bigint | readonly FlagToken[];
+
+const ALL_BITS = Object.values(FLAG_BITS).reduce((a, b) => a | b, 0n);
+const NAMES_BY_BIT = (Object.entries(FLAG_BITS) as [FlagName, bigint][]).sort((a, b) => (a[1] < b[1] ? -1 : 1));
+const CSIGNAL = 0xffn;
+
+/** A flag set the kernel would refuse with EINVAL, with the rule it breaks. */
+export interface FlagRule {
+  /** The rule in clone(2)'s words, or the kernel's where the man page is out of date. */
+  rule: string;
+  broken(flags: CloneFlags): boolean;
+}
+
+function kernelAtLeast(major: number, minor: number): boolean {
+  const [maj = 0, min = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+  return maj > major || (maj === major && min >= minor);
+}
+
+const both = (a: FlagName, b: FlagName) => (f: CloneFlags) => f.has(a) && f.has(b);
+
+/** clone(2) ERRORS, the EINVAL entries that depend on the flags alone, as kernel/fork.c enforces them. */
+export const FLAG_RULES: readonly FlagRule[] = [
+  { rule: 'CLONE_SIGHAND was specified, but CLONE_VM was not', broken: (f) => f.has('SIGHAND') && !f.has('VM') },
+  { rule: 'CLONE_THREAD was specified, but CLONE_SIGHAND was not', broken: (f) => f.has('THREAD') && !f.has('SIGHAND') },
+  { rule: 'both CLONE_FS and CLONE_NEWNS were specified', broken: both('FS', 'NEWNS') },
+  { rule: 'both CLONE_NEWUSER and CLONE_FS were specified', broken: both('NEWUSER', 'FS') },
+  { rule: 'both CLONE_NEWIPC and CLONE_SYSVSEM were specified', broken: both('NEWIPC', 'SYSVSEM') },
+  {
+    // The man page adds CLONE_PARENT; the kernel has allowed it since 3.12.
+    rule: 'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified',
+    broken: (f) => f.has('THREAD') && (f.has('NEWPID') || f.has('NEWUSER')),
+  },
+  { rule: 'CLONE_PIDFD was specified together with CLONE_DETACHED', broken: both('PIDFD', 'DETACHED') },
+  {
+    rule: 'CLONE_PIDFD was specified together with CLONE_THREAD (allowed since Linux 6.9)',
+    broken: (f) => !kernelAtLeast(6, 9) && f.has('PIDFD') && f.has('THREAD'),
+  },
+  { rule: 'CLONE_DETACHED was specified (clone3 refuses it; clone ignores it)', broken: (f) => f.has('DETACHED') },
+  {
+    rule: 'both CLONE_CLEAR_SIGHAND and CLONE_SIGHAND were specified',
+    broken: both('CLEAR_SIGHAND', 'SIGHAND'),
+  },
+  {
+    rule: 'an exit signal was given together with CLONE_THREAD or CLONE_PARENT (clone3 needs exit_signal 0)',
+    broken: (f) => f.exitSignalNumber !== 0 && (f.has('THREAD') || f.has('PARENT')),
+  },
+];
+
+function flagError(message: string, code: string): CodedError<TypeError> {
+  return codedError(new TypeError(message), code);
+}
+
+function parseToken(token: string): { bits: bigint; signal?: number } {
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(token)) {
+    const word = BigInt(token);
+    const unknown = word & ~CSIGNAL & ~ALL_BITS;
+    if (unknown) throw flagError(`0x${unknown.toString(16)} is not a clone flag`, 'ERR_UNKNOWN_CLONE_FLAG');
+    const signal = Number(word & CSIGNAL);
+    return signal ? { bits: word & ~CSIGNAL, signal } : { bits: word & ~CSIGNAL };
+  }
+  const upper = token.toUpperCase();
+  // Flags first: CLONE_SIGHAND may be written SIGHAND.
+  const name = (upper.startsWith('CLONE_') ? upper.slice(6) : upper) as FlagName;
+  const bit = Object.hasOwn(FLAG_BITS, name) ? FLAG_BITS[name] : undefined;
+  if (bit !== undefined) return { bits: bit };
+  const signal = signalNumber(upper);
+  if (signal !== undefined) return { bits: 0n, signal };
+  if (upper.startsWith('SIG')) {
+    throw flagError(`unknown signal ${token}; did you mean ${closest(upper, knownSignalNames())}?`, 'ERR_UNKNOWN_SIGNAL');
+  }
+  const suggestion = closest(`CLONE_${name}`, Object.keys(FLAG_BITS).map((n) => `CLONE_${n}`));
+  throw flagError(`unknown clone flag ${token}; did you mean ${suggestion}?`, 'ERR_UNKNOWN_CLONE_FLAG');
+}
+
+function fromTokens(tokens: readonly string[], source: string): CloneFlags {
+  let bits = 0n;
+  let signal = 0;
+  for (const raw of tokens) {
+    const token = raw.trim();
+    if (token === '') throw flagError(`empty flag in ${JSON.stringify(source)}`, 'ERR_INVALID_CLONE_FLAGS_SYNTAX');
+    const parsed = parseToken(token);
+    bits |= parsed.bits;
+    if (parsed.signal !== undefined) {
+      if (signal !== 0 && signal !== parsed.signal) {
+        throw flagError(`${JSON.stringify(source)} names two exit signals`, 'ERR_INVALID_CLONE_FLAGS_SYNTAX');
+      }
+      signal = parsed.signal;
+    }
+  }
+  return new CloneFlags(bits, signal);
+}
+
+/**
+ * An immutable clone flag set with its exit signal.
+ *
+ * `bits` holds the CLONE_* bits (64-bit, as clone3 takes them) and never the
+ * exit signal, which clone3 passes separately.
+ */
+export class CloneFlags {
+  /** The CLONE_* bits, without the exit signal. */
+  readonly bits: bigint;
+  /** The exit signal as a number, 0 for none. */
+  readonly exitSignalNumber: number;
+
+  /** Use {@link CloneFlags.of} or {@link CloneFlags.parse}. */
+  constructor(bits: bigint, exitSignal = 0) {
+    if (typeof bits !== 'bigint') throw invalidType('bits', 'a bigint', bits);
+    if (bits & ~ALL_BITS) throw flagError(`0x${(bits & ~ALL_BITS).toString(16)} is not a clone flag`, 'ERR_UNKNOWN_CLONE_FLAG');
+    if (!Number.isInteger(exitSignal) || exitSignal < 0 || exitSignal > MAX_SIGNAL) {
+      throw codedError(new RangeError(`exit signal must be 0 to ${MAX_SIGNAL}, got ${exitSignal}`), 'ERR_OUT_OF_RANGE');
+    }
+    this.bits = bits;
+    this.exitSignalNumber = exitSignal;
+    Object.freeze(this);
+  }
+
+  /** A flag set from names: `CloneFlags.of('VM', 'FS', 'SIGCHLD')`. */
+  static of(...names: FlagToken[]): CloneFlags {
+    return fromTokens(names, names.join('|'));
+  }
+
+  /** strace's syntax: 'CLONE_VM|CLONE_FS|SIGCHLD', with or without spaces; numbers and hex too. '0' is the empty set. */
+  static parse(text: string): CloneFlags {
+    if (typeof text !== 'string') throw invalidType('flags', 'a string', text);
+    return fromTokens(text.split('|'), text);
+  }
+
+  /** Any {@link FlagsLike} as a CloneFlags. */
+  static from(value: FlagsLike): CloneFlags {
+    if (value instanceof CloneFlags) return value;
+    if (typeof value === 'string') return CloneFlags.parse(value);
+    if (typeof value === 'bigint') {
+      if (value < 0n) throw invalidValue('flags', 'must not be negative', value);
+      return fromTokens([`0x${value.toString(16)}`], `0x${value.toString(16)}`);
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (typeof item !== 'string') throw invalidType(`flags[${i}]`, 'a flag name', item);
+      });
+      return fromTokens(value, value.join('|'));
+    }
+    throw invalidType('flags', 'a CloneFlags, a string, a bigint or an array of flag names', value);
+  }
+
+  /** The exit signal's name, or null for none. */
+  get exitSignal(): string | null {
+    return this.exitSignalNumber === 0 ? null : signalName(this.exitSignalNumber);
+  }
+
+  /** This set plus `names` (flags or an exit signal). */
+  with(...names: FlagToken[]): CloneFlags {
+    const add = CloneFlags.of(...names);
+    return new CloneFlags(this.bits | add.bits, add.exitSignalNumber || this.exitSignalNumber);
+  }
+
+  /** This set without `names`; naming the exit signal clears it. */
+  without(...names: FlagToken[]): CloneFlags {
+    const remove = CloneFlags.of(...names);
+    const keepSignal = remove.exitSignalNumber === 0 || remove.exitSignalNumber !== this.exitSignalNumber;
+    return new CloneFlags(this.bits & ~remove.bits, keepSignal ? this.exitSignalNumber : 0);
+  }
+
+  /** This set with another exit signal (null or 0 for none). */
+  withExitSignal(signal: string | number | null): CloneFlags {
+    if (signal === null || signal === 0) return new CloneFlags(this.bits, 0);
+    const n = typeof signal === 'number' ? signal : signalNumber(signal);
+    if (n === undefined) throw invalidValue('exitSignal', 'must be a signal name such as "SIGCHLD"', signal);
+    return new CloneFlags(this.bits, n);
+  }
+
+  /** Whether the set holds the flag, or has this exit signal. */
+  has(name: FlagToken): boolean {
+    const probe = CloneFlags.of(name);
+    return probe.exitSignalNumber !== 0 ? probe.exitSignalNumber === this.exitSignalNumber : (this.bits & probe.bits) === probe.bits;
+  }
+
+  equals(other: FlagsLike): boolean {
+    const that = CloneFlags.from(other);
+    return that.bits === this.bits && that.exitSignalNumber === this.exitSignalNumber;
+  }
+
+  /** The flag names set, in ascending bit order. */
+  names(): FlagName[] {
+    return NAMES_BY_BIT.filter(([, bit]) => this.bits & bit).map(([name]) => name);
+  }
+
+  /** strace's syntax, flags in ascending bit order, the exit signal last; '0' when empty. */
+  toString(): string {
+    const parts = this.names().map((name) => `CLONE_${name}`);
+    if (this.exitSignalNumber !== 0) parts.push(signalName(this.exitSignalNumber));
+    return parts.length === 0 ? '0' : parts.join('|');
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  /** The rules of clone(2) this set breaks; empty when the kernel would take it. */
+  brokenRules(): string[] {
+    return FLAG_RULES.filter((r) => r.broken(this)).map((r) => r.rule);
+  }
+
+  /** Throws a RangeError (code ERR_INVALID_CLONE_FLAGS) naming the first kernel rule this set breaks. */
+  check(): this {
+    const [rule] = this.brokenRules();
+    if (rule !== undefined) {
+      const error = codedError(new RangeError(`${this}: clone would fail with EINVAL: ${rule}`), 'ERR_INVALID_CLONE_FLAGS');
+      throw Object.assign(error, { rule, flags: this.toString() });
+    }
+    return this;
+  }
+}
+
+/** The flag sets the seeds teach, each as real code uses it. */
+export const presets = Object.freeze({
+  /** glibc's pthread_create: share everything, join through the TID futex. */
+  thread: CloneFlags.of('VM', 'FS', 'FILES', 'SIGHAND', 'THREAD', 'SYSVSEM', 'SETTLS', 'PARENT_SETTID', 'CHILD_CLEARTID'),
+  /** glibc's fork: share nothing; the TID words keep glibc's cached TID right. */
+  process: CloneFlags.of('CHILD_CLEARTID', 'CHILD_SETTID', 'SIGCHLD'),
+  /** glibc's posix_spawn: borrow the parent's memory until exec, parent suspended. */
+  vfork: CloneFlags.of('VM', 'VFORK', 'SIGCHLD'),
+  /** Share nothing and isolate every namespace, as `unshare -Ucimnpu --net` does. */
+  container: CloneFlags.of('NEWNS', 'NEWCGROUP', 'NEWUTS', 'NEWIPC', 'NEWUSER', 'NEWPID', 'NEWNET', 'SIGCHLD'),
+});

@@ -1,0 +1,16 @@
+// linux-clone: Linux's clone/clone3 for Node.js.
+export { CloneError, type CodedError } from './errors';
+export { CloneFlags, FLAG_BITS, FLAG_RULES, presets, type FlagName, type FlagRule, type FlagsLike, type FlagToken } from './flags';
+export {
+  Child,
+  run,
+  spawn,
+  type ExitInfo,
+  type RunOptions,
+  type RunResult,
+  type Rusage,
+  type SpawnOptions,
+  type StdioSlot,
+  type WaitOptions,
+} from './spawn';
+export { type SignalLike } from './validate';

@@ -1,0 +1,451 @@
+// spawn() and run(): programs started through clone3, and the Child handle.
+import { accessSync, constants as fsConstants, fstatSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeStdioSlot } from './binding';
+import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
+import { CloneFlags, type FlagName, type FlagsLike } from './flags';
+import {
+  type SignalLike,
+  signalName,
+  validateAbortSignal,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateSignal,
+  validateString,
+  validateStringArray,
+} from './validate';
+
+/** One stdio slot of the child. */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+
+export interface SpawnOptions {
+  /**
+   * Clone flags for the child, in any {@link FlagsLike} form, e.g.
+   * 'CLONE_NEWPID|CLONE_NEWUTS'. CLONE_PIDFD is always added, and
+   * CLONE_VM|CLONE_VFORK unless `fastPath` is false. An exit signal in the
+   * set is used unless `exitSignal` is given. Flags that would let the child
+   * change Node itself (CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS,
+   * CLONE_SETTLS) and CLONE_PARENT (Node could not wait for a sibling) are
+   * refused with code ERR_INVALID_CLONE_FLAGS.
+   */
+  flags?: FlagsLike;
+  /**
+   * Default true: add CLONE_VM|CLONE_VFORK, so the child borrows Node's
+   * memory until it execs and the cost of a spawn does not grow with Node's
+   * heap (posix_spawn does the same). false passes `flags` as given: with
+   * presets.process that is a fork, whose page-table copy grows with the heap.
+   */
+  fastPath?: boolean;
+  /** argv[0] for the program; default `file` as given. */
+  argv0?: string;
+  /** The child's working directory; a failing chdir rejects with syscall 'chdir'. */
+  cwd?: string | URL;
+  /** The child's whole environment; default process.env. Entries whose value is undefined are left out. */
+  env?: Record<string, string | undefined>;
+  /**
+   * Per slot: 'pipe' (a pipe to a Node stream: slot 0 is written by Node,
+   * the others read), 'inherit' (Node's own fd at that slot), 'ignore'
+   * (/dev/null for slots 0–2, closed above), or a file descriptor of Node's.
+   * A single string applies to slots 0–2. Default 'pipe' for 0–2. The child
+   * gets these slots and no other descriptor.
+   */
+  stdio?: 'pipe' | 'inherit' | 'ignore' | StdioSlot[];
+  /** The signal the kernel sends Node when the child ends; default SIGCHLD, null for none. */
+  exitSignal?: SignalLike | null;
+  /**
+   * A signal the child receives when the thread that spawned it ends
+   * (PR_SET_PDEATHSIG). If Node is already gone by then, the child exits.
+   * It follows the spawning thread: a worker's children get it when the worker ends.
+   */
+  pdeathsig?: SignalLike;
+  /** Start the child in a new session (setsid), detached from Node's terminal. */
+  setsid?: boolean;
+}
+
+export interface RunOptions extends SpawnOptions {
+  /** Written to the child's stdin, which is then closed. */
+  input?: string | Uint8Array;
+  /** How stdout and stderr come back; 'buffer' for Buffers. Default 'utf8'. */
+  encoding?: BufferEncoding | 'buffer';
+  /** Largest stdout or stderr collected, in bytes; past it the child is killed and run rejects with ERR_CHILD_PROCESS_STDIO_MAXBUFFER. Default 1 MiB. */
+  maxBuffer?: number;
+  /** Milliseconds before the child is sent `killSignal`; the result then has `timedOut: true`. 0 (default): no limit. */
+  timeout?: number;
+  /** The signal for `timeout`, `maxBuffer` and an abort. Default 'SIGTERM'. */
+  killSignal?: SignalLike;
+  /** Aborting kills the child with `killSignal` and rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** Resource usage of the reaped child, named as in process.resourceUsage(); times in microseconds, maxRSS in KiB. */
+export type Rusage = NativeRusage;
+
+export interface ExitInfo {
+  pid: number;
+  /** The exit status, or null when a signal ended the child. */
+  exitCode: number | null;
+  /** The signal that ended the child, e.g. 'SIGKILL', or null. */
+  signal: string | null;
+  coreDumped: boolean;
+  /**
+   * From waitid. A CLONE_VM child's maxRSS includes Node's own RSS: the
+   * kernel counts the borrowed address space's high-water mark at exec.
+   */
+  rusage: Rusage;
+  /** From the clone to the reap. */
+  elapsedMs: number;
+}
+
+export interface RunResult extends ExitInfo {
+  stdout: string | Buffer;
+  stderr: string | Buffer;
+  /** True when `timeout` fired and the child was sent `killSignal`. */
+  timedOut: boolean;
+  /** The flags passed to the kernel, in strace's syntax. */
+  flags: string;
+}
+
+export interface WaitOptions {
+  /** Stop waiting (the child runs on) and reject with an AbortError. */
+  signal?: AbortSignal;
+}
+
+const SPAWN_KEYS = ['flags', 'fastPath', 'argv0', 'cwd', 'env', 'stdio', 'exitSignal', 'pdeathsig', 'setsid'];
+const RUN_KEYS = [...SPAWN_KEYS, 'input', 'encoding', 'maxBuffer', 'timeout', 'killSignal', 'signal'];
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+const MAX_STDIO_SLOTS = 1024;
+
+/** Flags spawn refuses, and why. */
+const SPAWN_REFUSED: ReadonlyArray<[FlagName, string]> = [
+  ['THREAD', 'an execve in a thread of Node would replace Node itself'],
+  ['SIGHAND', "the child resets signal handlers before exec, which would reset Node's"],
+  ['FILES', "the child's stdio dup2 would rewrite Node's fd table"],
+  ['FS', "the child's chdir would move Node's cwd"],
+  ['SETTLS', 'an exec child has no thread-local storage to set'],
+  ['PARENT', "the child would be Node's sibling, which Node cannot wait for"],
+  ['INTO_CGROUP', 'it needs a cgroup descriptor, which spawn does not take yet'],
+];
+
+function refuseFlags(message: string): never {
+  throw codedError(new RangeError(message), 'ERR_INVALID_CLONE_FLAGS');
+}
+
+function checkKeys(name: string, options: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw invalidValue(name, `has no option ${JSON.stringify(key)}`, key);
+  }
+}
+
+/** The flags passed to the kernel for an exec child. */
+function spawnFlags(options: SpawnOptions): CloneFlags {
+  let flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
+  for (const [name, why] of SPAWN_REFUSED) {
+    if (flags.has(name)) refuseFlags(`spawn cannot use CLONE_${name}: ${why}`);
+  }
+  const fastPath = options.fastPath === undefined ? true : validateBoolean('options.fastPath', options.fastPath);
+  // The fast path: the child borrows Node's address space (CLONE_VM) and this
+  // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
+  // copied whatever Node's RSS. It is dropped only where Node must act while
+  // the child waits, which no spawn option needs yet.
+  if (fastPath) flags = flags.with('VM', 'VFORK');
+  flags = flags.with('PIDFD');
+  let exitSignal = flags.exitSignalNumber || osConstants.signals.SIGCHLD;
+  if (options.exitSignal === null || options.exitSignal === 0) exitSignal = 0;
+  else if (options.exitSignal !== undefined) exitSignal = validateSignal('options.exitSignal', options.exitSignal);
+  return flags.withExitSignal(exitSignal).check();
+}
+
+function isExecutableFile(path: string): 'yes' | 'denied' | 'no' {
+  try {
+    if (!statSync(path).isFile()) return 'no';
+    accessSync(path, fsConstants.X_OK);
+    return 'yes';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'no';
+  }
+}
+
+/** execvp's search, done in the parent: the child must not allocate or search. */
+function findProgram(file: string, env: Record<string, string | undefined>, cwd: string | undefined): string {
+  if (file.includes('/')) return file;
+  let denied: string | undefined;
+  for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
+    // An empty or relative PATH entry means the child's cwd, as in execvp.
+    const candidate = join(resolve(cwd ?? '.', dir || '.'), file);
+    const found = isExecutableFile(candidate);
+    if (found === 'yes') return candidate;
+    if (found === 'denied') denied ??= candidate;
+  }
+  if (denied !== undefined) return denied; // execve reports the EACCES
+  throw makeSystemError(-osConstants.errno.ENOENT, 'execve', file);
+}
+
+function environment(env: unknown): { vars: Record<string, string | undefined>; envp: string[] } {
+  const vars = env === undefined ? process.env : (validateObject('options.env', env) as Record<string, unknown>);
+  const envp: string[] = [];
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined) continue;
+    validateString(`options.env[${JSON.stringify(key)}]`, value);
+    if (key.includes('=') || key.includes('\0')) throw invalidValue('options.env', 'keys must not contain "=" or NUL', key);
+    envp.push(`${key}=${value}`);
+  }
+  return { vars: vars as Record<string, string | undefined>, envp };
+}
+
+function stdioSlots(stdio: unknown): NativeStdioSlot[] {
+  let slots: unknown[];
+  if (stdio === undefined) slots = [];
+  else if (typeof stdio === 'string') slots = [stdio, stdio, stdio];
+  else if (Array.isArray(stdio)) slots = [...stdio];
+  else throw invalidType('options.stdio', "'pipe', 'inherit', 'ignore' or an array", stdio);
+  if (slots.length > MAX_STDIO_SLOTS) throw outOfRange('options.stdio.length', `at most ${MAX_STDIO_SLOTS}`, slots.length);
+  while (slots.length < 3) slots.push(undefined);
+  return slots.map((slot, i): NativeStdioSlot => {
+    const name = `options.stdio[${i}]`;
+    if (slot === undefined || slot === null) return i < 3 ? 'pipe' : 'close';
+    if (slot === 'pipe') return 'pipe';
+    if (slot === 'inherit') return i;
+    if (slot === 'ignore') return i < 3 ? 'ignore' : 'close';
+    if (typeof slot === 'number') {
+      validateInteger(name, slot, 0, 0x7fffffff);
+      try {
+        fstatSync(slot);
+      } catch {
+        throw makeSystemError(-osConstants.errno.EBADF, 'fstat', `${name} = ${slot}`);
+      }
+      return slot;
+    }
+    throw invalidValue(name, "must be 'pipe', 'inherit', 'ignore' or a file descriptor", slot);
+  });
+}
+
+function toExitInfo(exit: NativeExit): ExitInfo {
+  return {
+    pid: exit.pid,
+    exitCode: exit.exitCode,
+    signal: exit.signal === 0 ? null : signalName(exit.signal),
+    coreDumped: exit.coreDumped,
+    rusage: exit.rusage,
+    elapsedMs: exit.elapsedMs,
+  };
+}
+
+/** The one exit of a child, settled by the native reap. */
+class ExitLatch {
+  info: ExitInfo | null = null;
+  readonly promise: Promise<ExitInfo>;
+  private settle!: (info: ExitInfo) => void;
+
+  constructor() {
+    this.promise = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  readonly onExit = (exit: NativeExit): void => {
+    this.info = toExitInfo(exit);
+    this.settle(this.info);
+  };
+}
+
+/**
+ * A child made by clone3. It is reaped as soon as it exits, whether or not
+ * anyone waits; `wait()` and `kill()` are idempotent and the promise is cached.
+ */
+export class Child implements AsyncDisposable {
+  /** The child's PID, in Node's PID namespace. */
+  readonly pid: number;
+  /** The flags passed to the kernel: what you asked for, plus what spawn adds. */
+  readonly flags: CloneFlags;
+  /** 'clone3', or 'clone' where clone3 is refused (seccomp) and clone could express the flags. */
+  readonly syscall: 'clone3' | 'clone';
+  /** Node's end of each slot's pipe, else null. */
+  readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly #handle: NativeChildHandle;
+  readonly #exit: ExitLatch;
+
+  /** @internal Made by spawn(). */
+  constructor(handle: NativeChildHandle, exit: ExitLatch) {
+    this.#handle = handle;
+    this.#exit = exit;
+    this.pid = handle.pid;
+    this.flags = new CloneFlags(handle.flags, handle.exitSignal);
+    this.syscall = handle.syscall;
+    this.stdio = handle.stdio.map((fd, slot) => {
+      if (fd === null) return null;
+      return slot === 0 ? new Socket({ fd, readable: false, writable: true }) : new Socket({ fd, readable: true, writable: false });
+    });
+    this.stdin = (this.stdio[0] as Writable | null) ?? null;
+    this.stdout = (this.stdio[1] as Readable | null) ?? null;
+    this.stderr = (this.stdio[2] as Readable | null) ?? null;
+  }
+
+  /** The child's pidfd while it is unreaped; null after. */
+  get pidfd(): number | null {
+    return this.#exit.info === null ? this.#handle.pidfd : null;
+  }
+
+  /** The exit, once reaped; else null. */
+  get exitInfo(): ExitInfo | null {
+    return this.#exit.info;
+  }
+
+  /** Resolves when the child has exited and been reaped. Never blocks the event loop. */
+  wait(options: WaitOptions = {}): Promise<ExitInfo> {
+    validateObject('options', options);
+    if (options.signal === undefined || this.#exit.info !== null) return this.#exit.promise;
+    const signal = validateAbortSignal('options.signal', options.signal);
+    if (signal.aborted) return Promise.reject(abortError(signal.reason));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortError(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.#exit.promise.then((info) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(info);
+      });
+    });
+  }
+
+  /** Blocks until the child exits, then reaps it. */
+  waitSync(): ExitInfo {
+    return this.#exit.info ?? toExitInfo(this.#handle.waitSync());
+  }
+
+  /** Sends a signal through the pidfd (default SIGTERM); false once the child is gone. */
+  kill(signal: SignalLike = 'SIGTERM'): boolean {
+    return this.#handle.kill(validateSignal('signal', signal));
+  }
+
+  /** Keeps Node running until the child exits (the default). */
+  ref(): this {
+    this.#handle.setRef(true);
+    return this;
+  }
+
+  /** Lets Node exit while the child runs; the child is then killed and reaped at exit. */
+  unref(): this {
+    this.#handle.setRef(false);
+    return this;
+  }
+
+  /** Kills (SIGKILL) and reaps the child if it still runs, and closes our stdio ends. Idempotent. */
+  close(): void {
+    this.#handle.close();
+    for (const stream of this.stdio) stream?.destroy();
+  }
+
+  /** `await using child = spawn(…)`: kills and reaps on scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill('SIGKILL');
+    await this.wait();
+    for (const stream of this.stdio) stream?.destroy();
+  }
+}
+
+function splitArgs<T>(args: readonly string[] | T | undefined, options: T | undefined): [readonly string[], T | undefined] {
+  if (args === undefined || Array.isArray(args)) return [(args as readonly string[] | undefined) ?? [], options];
+  return [[], args as T];
+}
+
+/**
+ * Starts `file` with `args` in a child made by clone3. Throws CloneError if
+ * the clone or a step before exec fails (the child is then already reaped),
+ * and a coded TypeError/RangeError for bad options, before anything is cloned.
+ */
+export function spawn(file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): Child {
+  const [argList, rawOptions] = splitArgs(args, options);
+  return spawnChecked(file, argList, rawOptions ?? {}, SPAWN_KEYS);
+}
+
+function spawnChecked(file: string, args: readonly string[], options: SpawnOptions, keys: readonly string[]): Child {
+  validateString('file', file);
+  if (file === '') throw invalidValue('file', 'must not be empty', file);
+  const argv = validateStringArray('args', args);
+  checkKeys('options', validateObject('options', options), keys);
+  const flags = spawnFlags(options);
+  const cwd = options.cwd === undefined ? undefined : validateString('options.cwd', options.cwd instanceof URL ? fileURLToPath(options.cwd) : options.cwd);
+  const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
+  const { vars, envp } = environment(options.env);
+  const pdeathsig = options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
+  const setsid = options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
+  const stdio = stdioSlots(options.stdio);
+  const path = findProgram(file, vars, cwd);
+
+  const exit = new ExitLatch();
+  const handle = binding.spawn(
+    { file: path, argv: [argv0, ...argv], envp, cwd, stdio, flags: flags.bits, exitSignal: flags.exitSignalNumber, pdeathsig, setsid },
+    exit.onExit,
+  );
+  return new Child(handle, exit);
+}
+
+function collect(stream: Readable | null, maxBuffer: number, onOverflow: () => void): { done: Promise<void>; chunks: Buffer[] } {
+  const chunks: Buffer[] = [];
+  if (stream === null) return { done: Promise.resolve(), chunks };
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxBuffer) onOverflow();
+    else chunks.push(chunk);
+  });
+  const done = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  return { done, chunks };
+}
+
+/**
+ * Spawns `file`, feeds `input`, collects stdout and stderr, and resolves when
+ * the child is reaped and its output closed. A non-zero exit resolves too;
+ * run rejects only when the library could not do its part.
+ */
+export async function run(file: string, args?: readonly string[] | RunOptions, options?: RunOptions): Promise<RunResult> {
+  const [argList, rawOptions] = splitArgs(args, options);
+  const opts = validateObject('options', rawOptions ?? {}) as RunOptions;
+  checkKeys('options', opts as Record<string, unknown>, RUN_KEYS);
+  const { input, encoding = 'utf8', maxBuffer = 1024 * 1024, timeout = 0, killSignal = 'SIGTERM', signal, ...spawnOptions } = opts;
+  if (input !== undefined && typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw invalidType('options.input', 'a string or Uint8Array', input);
+  }
+  if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw invalidValue('options.encoding', 'must be a Buffer encoding or "buffer"', encoding);
+  validateInteger('options.maxBuffer', maxBuffer, 0, Number.MAX_SAFE_INTEGER);
+  validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
+  const killNumber = validateSignal('options.killSignal', killSignal);
+  if (signal !== undefined) validateAbortSignal('options.signal', signal);
+  if (signal?.aborted) throw abortError(signal.reason);
+
+  const child = spawnChecked(file, argList, spawnOptions, SPAWN_KEYS);
+  let failure: Error | undefined;
+  let timedOut = false;
+  const stop = (error?: Error) => {
+    failure ??= error;
+    child.kill(killNumber);
+  };
+  const overflow = () =>
+    stop(codedError(new RangeError(`stdout or stderr exceeded maxBuffer (${maxBuffer} bytes)`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'));
+  const out = collect(child.stdout, maxBuffer, overflow);
+  const err = collect(child.stderr, maxBuffer, overflow);
+  if (child.stdin !== null) {
+    child.stdin.on('error', () => {}); // EPIPE when the child does not read its input
+    child.stdin.end(input);
+  }
+  const timer = timeout > 0 ? setTimeout(() => ((timedOut = true), stop()), timeout) : undefined;
+  const onAbort = () => stop(abortError(signal?.reason));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const [exit] = await Promise.all([child.wait(), out.done, err.done]);
+    if (failure !== undefined) throw failure;
+    const decode = (chunks: Buffer[]) => (encoding === 'buffer' ? Buffer.concat(chunks) : Buffer.concat(chunks).toString(encoding));
+    return { ...exit, stdout: decode(out.chunks), stderr: decode(err.chunks), timedOut, flags: child.flags.toString() };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
