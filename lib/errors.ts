@@ -1,4 +1,5 @@
-import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 
 /**
  * A system call failed: clone3 itself, a step of the child's setup before
@@ -18,9 +19,10 @@ export class CloneError extends Error {
   /** What we know about why, where we know it. */
   readonly hint?: string;
 
-  constructor(errno: number, syscall: string, path?: string, hint?: string) {
+  constructor(errno: number, syscall: string, details: { path?: string; hint?: string; description?: string } = {}) {
+    const { path, hint } = details;
     const code = errorName(errno);
-    const description = getSystemErrorMap().get(errno)?.[1] ?? 'unknown error';
+    const description = getSystemErrorMap().get(errno)?.[1] ?? details.description ?? 'unknown error';
     const where = path === undefined ? syscall : `${syscall} '${path}'`;
     super(`${code}: ${description}, ${where}${hint ? ` (${hint})` : ''}`);
     this.name = 'CloneError';
@@ -32,12 +34,12 @@ export class CloneError extends Error {
   }
 }
 
+// libuv, behind util.getSystemErrorName, lacks some errnos exec can give
+// (ENOEXEC among them); the kernel's own list does not.
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [-n, name]));
+
 function errorName(errno: number): string {
-  try {
-    return getSystemErrorName(errno);
-  } catch {
-    return `Unknown system error ${errno}`;
-  }
+  return ERRNO_NAMES.get(errno) ?? `E${-errno}`;
 }
 
 const NAMESPACE_FLAGS = 0x7e020080n; // every CLONE_NEW* bit
@@ -68,9 +70,18 @@ function hintFor(code: string, syscall: string, flags: bigint | undefined): stri
   return undefined;
 }
 
-/** The factory native code calls for every system error. */
-export function makeSystemError(errno: number, syscall: string, path?: string, flags?: bigint): CloneError {
-  return new CloneError(errno, syscall, path, hintFor(errorName(errno), syscall, flags));
+/**
+ * The factory native code calls for every system error. `flags` are the
+ * clone flags passed, for the hint; `description` is the C library's text,
+ * for errnos libuv has none for.
+ */
+export function makeSystemError(errno: number, syscall: string, path?: string, flags?: bigint, description?: string): CloneError {
+  const hint = hintFor(errorName(errno), syscall, flags);
+  return new CloneError(errno, syscall, {
+    ...(path !== undefined && { path }),
+    ...(hint !== undefined && { hint }),
+    ...(description !== undefined && { description }),
+  });
 }
 
 /** A JS-side refusal: a TypeError or RangeError with an `ERR_*` code. */

@@ -56,7 +56,11 @@ export interface SpawnOptions {
    * gets these slots and no other descriptor.
    */
   stdio?: 'pipe' | 'inherit' | 'ignore' | StdioSlot[];
-  /** The signal the kernel sends Node when the child ends; default SIGCHLD, null for none. */
+  /**
+   * The signal the kernel sends Node if the child ends before it execs;
+   * default SIGCHLD, null for none. An execve turns it back to SIGCHLD, so
+   * for a program that runs it only tells how a failed setup is announced.
+   */
   exitSignal?: SignalLike | null;
   /**
    * A signal the child receives when the thread that spawned it ends

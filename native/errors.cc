@@ -1,10 +1,23 @@
 #include "errors.h"
 
+#include <ctype.h>
 #include <string.h>
+
+#include <string>
 
 #include "addon.h"
 
 namespace lc {
+namespace {
+
+// strerror's text in Node's style: "exec format error".
+std::string Description(int err) {
+  std::string text = strerror(-err);
+  if (!text.empty()) text[0] = static_cast<char>(tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+}  // namespace
 
 Napi::Value MakeCloneError(Napi::Env env, int err, const char* syscall, const char* path, uint64_t flags) {
   AddonData* data = env.GetInstanceData<AddonData>();
@@ -14,12 +27,13 @@ Napi::Value MakeCloneError(Napi::Env env, int err, const char* syscall, const ch
         Napi::String::New(env, syscall),
         path != nullptr ? Napi::String::New(env, path) : env.Undefined(),
         flags != 0 ? Napi::BigInt::New(env, flags) : env.Undefined(),
+        Napi::String::New(env, Description(err)),
     });
     if (!env.IsExceptionPending() && made.IsObject()) return made;
     if (env.IsExceptionPending()) env.GetAndClearPendingException();
   }
   // Only reached if the loader never installed the factory.
-  Napi::Error error = Napi::Error::New(env, std::string(strerror(-err)) + ", " + syscall);
+  Napi::Error error = Napi::Error::New(env, Description(err) + ", " + syscall);
   error.Set("errno", Napi::Number::New(env, err));
   error.Set("syscall", Napi::String::New(env, syscall));
   error.Set("code", Napi::String::New(env, "ERR_LINUX_CLONE_NATIVE"));

@@ -13,7 +13,7 @@ namespace lc {
 Napi::Value MakeCloneError(Napi::Env env, int err, const char* syscall, const char* path, uint64_t flags);
 void ThrowCloneError(Napi::Env env, int err, const char* syscall, const char* path, uint64_t flags);
 
-// Receives errors.ts's factory: (errno, syscall, path?, flags?) => CloneError.
+// Receives errors.ts's factory: (errno, syscall, path?, flags?, description) => CloneError.
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info);
 
 }  // namespace lc

@@ -1,6 +1,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -102,15 +103,19 @@ int ChildHandle::Reap(bool block) {
   if (reaped_) return 1;
   siginfo_t info = {};
   rusage usage = {};
-  // __WALL: a child whose exit signal is not SIGCHLD is a "clone" child,
-  // which waitid only reports with __WALL.
-  const int options = WEXITED | __WALL | (block ? 0 : WNOHANG);
-  long r;
-  do {
-    r = syscall(SYS_waitid, P_PIDFD, pidfd_, &info, options, &usage);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return -errno;
-  if (info.si_pid == 0) return 0;  // WNOHANG: not yet
+  for (;;) {
+    // __WALL: a child whose exit signal is not SIGCHLD is a "clone" child,
+    // which waitid only reports with __WALL. Always WNOHANG: uv_poll_init
+    // made the pidfd non-blocking, and since Linux 5.10 waitid on such a
+    // pidfd answers EAGAIN instead of blocking, so blocking is poll's job.
+    long r = syscall(SYS_waitid, P_PIDFD, pidfd_, &info, WEXITED | __WALL | WNOHANG, &usage);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -errno;
+    if (info.si_pid != 0) break;
+    if (!block) return 0;
+    pollfd readable = {pidfd_, POLLIN, 0};
+    if (poll(&readable, 1, -1) < 0 && errno != EINTR) return -errno;
+  }
   reaped_ = true;
   exit_.elapsed_ns = MonotonicNs() - started_ns_;
   exit_.usage = usage;

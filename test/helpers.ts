@@ -1,0 +1,86 @@
+// Shared test helpers: resource counts read from /proc, C helpers built
+// with the system compiler, and the library as a child process sees it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..');
+/** The compiled package entry, as a consumer loads it (npm test builds it first). */
+export const DIST = join(ROOT, 'dist', 'index.js');
+export const CLI = join(ROOT, 'bin', 'linux-clone.js');
+
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+export function mappingCount(): number {
+  return readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n').length;
+}
+
+/** Children of this process that are zombies (exited, not reaped). */
+export function zombieChildren(): number[] {
+  const zombies: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid …; comm may hold spaces and parentheses.
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state === 'Z' && Number(ppid) === process.pid) zombies.push(Number(entry));
+  }
+  return zombies;
+}
+
+/** Whether `pid` runs: it exists and is not a zombie (an orphan's zombie waits for its new reaper). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+let helperDir: string | undefined;
+
+/** Compiles a C program with the system compiler and returns its path. */
+export function compileC(name: string, source: string): string {
+  helperDir ??= mkdtempSync(join(tmpdir(), 'linux-clone-test-'));
+  const src = join(helperDir, `${name}.c`);
+  const bin = join(helperDir, name);
+  writeFileSync(src, source);
+  execFileSync('cc', ['-O2', '-Wall', '-o', bin, src], { stdio: 'pipe' });
+  return bin;
+}
+
+/** Runs a script with node, the library at `lib`; returns stdout, throws on a non-zero exit. */
+export function runNodeScript(script: string, opts: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): string {
+  const prefix = opts.prefix ?? [];
+  const args = [...prefix, process.execPath, '-e', `const lib = require(${JSON.stringify(DIST)});\n${script}`];
+  const result = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8', env: opts.env ?? process.env, timeout: 60000 });
+  if (result.status !== 0) throw new Error(`script failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
+  return result.stdout;
+}
+
+export function hasCommand(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+export const isRoot = process.getuid?.() === 0;
+
+/** `it`, or `it.skip` with the missing requirement in the name. */
+export function itIf(condition: boolean, missing: string): jest.It {
+  if (condition) return it;
+  const skip = ((name: string, ...rest: unknown[]) =>
+    (it.skip as (n: string, ...r: unknown[]) => void)(`${name} [skipped: needs ${missing}]`, ...rest)) as unknown as jest.It;
+  return skip;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
