@@ -428,8 +428,10 @@ export async function run(file: string, args?: readonly string[] | RunOptions, o
   const child = spawnChecked(file, argList, spawnOptions, SPAWN_KEYS);
   let failure: Error | undefined;
   let timedOut = false;
+  let stopped = false;
   const stop = (error?: Error) => {
     failure ??= error;
+    stopped = true;
     child.kill(killNumber);
   };
   const overflow = () =>
@@ -443,8 +445,14 @@ export async function run(file: string, args?: readonly string[] | RunOptions, o
   const timer = timeout > 0 ? setTimeout(() => ((timedOut = true), stop()), timeout) : undefined;
   const onAbort = () => stop(abortError(signal?.reason));
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Once a child we stopped is reaped, a grandchild may still hold its
+  // stdout open; what it would write is not wanted.
+  const reaped = child.wait().then((exit) => {
+    if (stopped) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
+    return exit;
+  });
   try {
-    const [exit] = await Promise.all([child.wait(), out.done, err.done]);
+    const [exit] = await Promise.all([reaped, out.done, err.done]);
     if (failure !== undefined) throw failure;
     const decode = (chunks: Buffer[]) => (encoding === 'buffer' ? Buffer.concat(chunks) : Buffer.concat(chunks).toString(encoding));
     return { ...exit, stdout: decode(out.chunks), stderr: decode(err.chunks), timedOut, flags: child.flags.toString() };

@@ -1,0 +1,134 @@
+// What the kernel saw: strace's decoding of our clone3 calls, and the clone
+// fallback under a seccomp filter that refuses clone3.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { CloneFlags } from '../lib';
+import { compileC, DIST, hasCommand, itIf } from './helpers';
+
+const FLAG_SETS = [
+  '',
+  'CLONE_NEWUTS',
+  'CLONE_NEWPID|CLONE_NEWNS',
+  'CLONE_NEWIPC|CLONE_NEWNET',
+  'CLONE_NEWCGROUP|CLONE_IO',
+  'CLONE_SYSVSEM|CLONE_UNTRACED',
+  'CLONE_NEWUSER',
+  'CLONE_CLEAR_SIGHAND',
+  'CLONE_NEWTIME',
+  'SIGUSR1',
+];
+
+/** Flag sets strace decoded for clone3/clone calls that asked for a pidfd (Node's own threads never do). */
+function decodedSpawns(log: string): string[] {
+  const sets: string[] = [];
+  for (const line of log.split('\n')) {
+    const clone3 = /clone3\(\{flags=([^,]+),.*?exit_signal=(\w+)/.exec(line);
+    const clone = /clone\(child_stack=[^,]+, flags=([^,)]+)/.exec(line);
+    const flags = clone3 ? (clone3[2] === '0' ? clone3[1]! : `${clone3[1]}|${clone3[2]}`) : clone?.[1];
+    if (flags?.includes('CLONE_PIDFD')) sets.push(String(CloneFlags.parse(flags)));
+  }
+  return sets;
+}
+
+const spawnScript = (sets: string[], options = '') => `
+  const lib = require(${JSON.stringify(DIST)});
+  process.on('SIGUSR1', () => {});
+  (async () => {
+    for (const flags of ${JSON.stringify(sets)}) {
+      const child = lib.spawn('/bin/true', [], { flags: flags || undefined, stdio: 'ignore' ${options} });
+      await child.wait();
+      console.log(String(child.flags) + ' ' + child.syscall);
+    }
+  })();`;
+
+describe('fidelity: what we say we passed is what the kernel saw', () => {
+  itIf(hasCommand('strace'), 'strace')('strace decodes String(child.flags) for every flag set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
+    const log = join(dir, 'trace');
+    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', spawnScript(FLAG_SETS)], {
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    const reported = result.stdout.trim().split('\n').map((line) => line.split(' ')[0]);
+    expect(reported).toHaveLength(FLAG_SETS.length);
+    expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+  });
+});
+
+describe('clone fallback when clone3 answers ENOSYS', () => {
+  let seccompRun: string;
+  beforeAll(() => {
+    // Installs a filter that makes clone3 fail with ENOSYS, as older
+    // container runtimes do, then execs the rest of its argv.
+    seccompRun = compileC(
+      'no-clone3',
+      `#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct sock_filter filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = { sizeof filter / sizeof filter[0], filter };
+  if (argc < 2) return 2;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) { perror("seccomp"); return 1; }
+  execvp(argv[1], argv + 1);
+  perror("execvp");
+  return 127;
+}`,
+    );
+  });
+
+  it('spawns through clone with the same flags, and says so', () => {
+    const sets = ['', 'CLONE_NEWUTS|CLONE_NEWPID', 'SIGUSR1'];
+    const result = spawnSync(seccompRun, [process.execPath, '-e', spawnScript(sets)], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD clone',
+      'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD clone',
+      'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGUSR1 clone',
+    ]);
+  });
+
+  itIf(hasCommand('strace'), 'strace')('strace sees the legacy clone with our flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
+    const log = join(dir, 'trace');
+    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', seccompRun, process.execPath, '-e', spawnScript(['CLONE_NEWUTS'])], {
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    const trace = readFileSync(log, 'utf8');
+    expect(trace).toMatch(/clone3\(.*CLONE_PIDFD.*= -1 ENOSYS/);
+    expect(decodedSpawns(trace).at(-1)).toBe('CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|SIGCHLD');
+  });
+
+  it('refuses what clone cannot express with a coded ENOSYS and a hint', () => {
+    const script = `
+      const lib = require(${JSON.stringify(DIST)});
+      for (const flags of ['CLONE_NEWTIME', 'CLONE_CLEAR_SIGHAND']) {
+        try { lib.spawn('/bin/true', [], { flags }); console.log('spawned'); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, hint: /clone cannot express/.test(e.message) })); }
+      }`;
+    const result = spawnSync(seccompRun, [process.execPath, '-e', script], { encoding: 'utf8' });
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    expect(lines).toEqual([
+      { code: 'ENOSYS', syscall: 'clone3', hint: true },
+      { code: 'ENOSYS', syscall: 'clone3', hint: true },
+    ]);
+  });
+});
