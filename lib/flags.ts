@@ -57,9 +57,10 @@ export interface FlagRule {
   broken(flags: CloneFlags): boolean;
 }
 
+const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+
 function kernelAtLeast(major: number, minor: number): boolean {
-  const [maj = 0, min = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
-  return maj > major || (maj === major && min >= minor);
+  return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
 }
 
 const both = (a: FlagName, b: FlagName) => (f: CloneFlags) => f.has(a) && f.has(b);
@@ -216,8 +217,14 @@ export class CloneFlags {
 
   /** Whether the set holds the flag, or has this exit signal. */
   has(name: FlagToken): boolean {
+    // On every spawn's path (the refusals, check()): look up, do not parse.
+    const key = typeof name === 'string' && name.startsWith('CLONE_') ? name.slice(6) : name;
+    if (Object.hasOwn(FLAG_BITS, key)) {
+      const bit = FLAG_BITS[key as FlagName];
+      return (this.bits & bit) === bit;
+    }
     const probe = CloneFlags.of(name);
-    return probe.exitSignalNumber !== 0 ? probe.exitSignalNumber === this.exitSignalNumber : (this.bits & probe.bits) === probe.bits;
+    return probe.exitSignalNumber === this.exitSignalNumber;
   }
 
   equals(other: FlagsLike): boolean {

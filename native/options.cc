@@ -95,13 +95,15 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     return true;
   }
   if (kind == "ignore") {
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-      ThrowCloneError(env, -errno, "open", "/dev/null", 0);
-      return false;
+    // One /dev/null serves every ignored slot.
+    if (plan->dev_null.Get() < 0) {
+      plan->dev_null.Reset(open("/dev/null", O_RDWR | O_CLOEXEC));
+      if (plan->dev_null.Get() < 0) {
+        ThrowCloneError(env, -errno, "open", "/dev/null", 0);
+        return false;
+      }
     }
-    plan->child_ends.emplace_back(fd);
-    plan->fds.push_back({target, fd});
+    plan->fds.push_back({target, plan->dev_null.Get()});
     plan->parent_ends.emplace_back();
     return true;
   }

@@ -21,13 +21,17 @@ struct SpawnPlan {
   std::vector<char*> envp;
   std::string cwd;
   std::vector<FdAction> fds;
-  std::vector<UniqueFd> child_ends;   // pipe ends and /dev/null given to the child
+  std::vector<UniqueFd> child_ends;   // pipe ends given to the child
+  UniqueFd dev_null;                  // for 'ignore' slots
   std::vector<UniqueFd> parent_ends;  // per slot: our end of a pipe, or -1
   SpawnRequest request;
 
   // The child's copies exist once it is cloned; ours must go, or a reader
   // of the child's stdout would never see EOF.
-  void CloseChildEnds() { child_ends.clear(); }
+  void CloseChildEnds() {
+    child_ends.clear();
+    dev_null.Reset();
+  }
 };
 
 // Fills `plan` from the object spawn.ts builds. On bad input it throws a

@@ -1,0 +1,40 @@
+/* Baseline: spawn+wait of a program with glibc's posix_spawn (CLONE_VM|
+ * CLONE_VFORK), optionally after touching N MiB so the parent's RSS
+ * matches Node's. Prints the mean nanoseconds per spawn+wait. */
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: posix_spawn ITERATIONS TOUCH_MIB PROGRAM\n");
+    return 2;
+  }
+  long iterations = atol(argv[1]);
+  size_t touch = (size_t)atol(argv[2]) << 20;
+  char *memory = touch ? malloc(touch) : NULL;
+  if (touch && !memory) return 1;
+  if (touch) memset(memory, 1, touch);
+  char *child_argv[] = {argv[3], NULL};
+  long long start = now_ns();
+  for (long i = 0; i < iterations; i++) {
+    pid_t pid;
+    int status;
+    if (posix_spawn(&pid, argv[3], NULL, NULL, child_argv, environ) != 0) return 1;
+    if (waitpid(pid, &status, 0) != pid) return 1;
+  }
+  printf("%.0f\n", (double)(now_ns() - start) / (double)iterations);
+  free(memory);
+  return 0;
+}
