@@ -18,6 +18,27 @@ export function mappingCount(): number {
   return readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n').length;
 }
 
+/** Mappings shaped like an exec child's stack: a 4 KiB PROT_NONE guard directly below 64 KiB rw-p, anonymous. */
+export function execStackCount(): number {
+  const maps = readFileSync('/proc/self/maps', 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const [range, perms, , , inode, path] = line.split(/\s+/);
+      const [start, end] = range!.split('-').map((hex) => BigInt(`0x${hex}`));
+      return { start: start!, end: end!, perms, anonymous: inode === '0' && !path };
+    });
+  let count = 0;
+  for (let i = 0; i + 1 < maps.length; i++) {
+    const guard = maps[i]!;
+    const stack = maps[i + 1]!;
+    if (guard.perms === '---p' && guard.anonymous && guard.end - guard.start === 4096n && stack.start === guard.end && stack.perms === 'rw-p' && stack.end - stack.start === 65536n) {
+      count++;
+    }
+  }
+  return count;
+}
+
 /** Children of this process that are zombies (exited, not reaped). */
 export function zombieChildren(): number[] {
   const zombies: number[] = [];
