@@ -129,6 +129,11 @@ int ExecChildMain(void* arg) {
   Fail(plan, ChildStep::kExecve, r);
 }
 
+struct CachedStack {
+  Stack stack;
+  ~CachedStack() { StackFree(&stack); }
+};
+
 uint64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -194,9 +199,16 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
     plan.expected_ppid = (request->flags & CLONE_PARENT) ? getppid() : getpid();
   }
 
-  Stack stack;
-  int err = StackAllocate(kExecStackSize, &stack);
-  if (err != 0) return err;
+  // One stack per thread, reused: it is free again whenever SpawnProcess
+  // returns (see the end), and an munmap in a multi-threaded process whose
+  // memory a CLONE_VM child just ran in costs TLB-shootdown IPIs to every
+  // CPU running one of Node's threads: most of a spawn's overhead.
+  thread_local CachedStack cached;
+  if (cached.stack.map == nullptr) {
+    int err = StackAllocate(kExecStackSize, &cached.stack);
+    if (err != 0) return err;
+  }
+  const Stack& stack = cached.stack;
 
   int pidfd = -1;
   CloneRequest clone_request;
@@ -212,20 +224,14 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   // only after resetting its dispositions. The raw syscall is used because
   // pthread_sigmask silently keeps SIGCANCEL and SIGSETXID open.
   long saved_mask = 0;
-  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_mask, sizeof(long)) != 0) {
-    StackFree(&stack);
-    return -errno;
-  }
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_mask, sizeof(long)) != 0) return -errno;
   out->started_ns = MonotonicNs();
   long pid = CloneCall(clone_request, ExecChildMain, &plan, &out->via);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_mask, nullptr, sizeof(long));
   // From here only the child's copy may hold the pipe open, so EOF means the
   // exec closed it (or the child died).
   write_end.Reset();
-  if (pid < 0) {
-    StackFree(&stack);
-    return static_cast<int>(pid);
-  }
+  if (pid < 0) return static_cast<int>(pid);
   out->pid = static_cast<pid_t>(pid);
   out->pidfd = pidfd;
 
@@ -249,9 +255,9 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
     close(pidfd);
     out->pidfd = -1;
   }
-  // The child no longer runs on the stack: it exec'd into a new address
-  // space, died, or (without CLONE_VM) only ever ran on its own copy.
-  StackFree(&stack);
+  // The stack is free for the next spawn: the child exec'd into a new
+  // address space, died (a failed child was reaped above), or without
+  // CLONE_VM only ever ran on its own copy.
   return 0;
 }
 
