@@ -9,7 +9,8 @@
         "native/clone3.S",
         "native/child.cc",
         "native/wait.cc",
-        "native/errors.cc"
+        "native/errors.cc",
+        "native/tasks.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

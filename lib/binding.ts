@@ -32,6 +32,17 @@ export interface NativeRusage {
   involuntaryContextSwitches: number;
 }
 
+export interface NativeTaskProbe {
+  pid: number;
+  tid: number;
+  tgid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  threadPointer: bigint;
+  stackPointer: bigint;
+}
+
 export interface NativeExit {
   pid: number;
   exitCode: number | null;
@@ -39,15 +50,38 @@ export interface NativeExit {
   coreDumped: boolean;
   rusage: NativeRusage;
   elapsedMs: number;
+  /** Tasks only: whether the task finished, was cancelled by kill(), and its result. */
+  taskDone?: boolean;
+  cancelled?: boolean;
+  value?: number | bigint | NativeTaskProbe;
+}
+
+/** The normalized task request clone.ts hands to native/options.cc. */
+export interface NativeTaskPlan {
+  kind: number;
+  arg: number;
+  fault: number;
+  fd: number;
+  start: number;
+  end: number;
+  data?: ArrayBufferView;
+  payload?: Uint8Array;
+  /** Exactly the CLONE_* bits to pass. */
+  flags: bigint;
+  exitSignal: number;
+  stackSize: number;
 }
 
 export interface NativeChildHandle {
   readonly pid: number;
-  readonly pidfd: number;
+  readonly pidfd: number | null;
   readonly flags: bigint;
   readonly exitSignal: number;
   readonly syscall: 'clone3' | 'clone';
-  readonly stdio: Array<number | null>;
+  /** Exec children: our ends of the stdio pipes. */
+  readonly stdio?: Array<number | null>;
+  /** Task children with CLONE_SETTLS: the TCB's address. */
+  readonly tls?: bigint;
   kill(signal: number): boolean;
   waitSync(): NativeExit;
   close(): void;
@@ -56,6 +90,7 @@ export interface NativeChildHandle {
 
 export interface NativeBinding {
   spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
+  cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   setErrorFactory(factory: typeof makeSystemError): void;
   clone3Unavailable(): boolean;
   readonly pageSize: number;

@@ -2,6 +2,7 @@
 // works across both.
 export {
   Child,
+  clone,
   CloneError,
   CloneFlags,
   FLAG_BITS,
@@ -9,5 +10,6 @@ export {
   presets,
   run,
   spawn,
+  tasks,
 } from './index.js';
 export type * from './index.js';

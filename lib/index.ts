@@ -1,4 +1,5 @@
 // linux-clone: Linux's clone/clone3 for Node.js.
+export { clone, tasks, type CloneOptions, type FaultKind, type NumericArray, type Task } from './clone';
 export { CloneError, type CodedError } from './errors';
 export { CloneFlags, FLAG_BITS, FLAG_RULES, presets, type FlagName, type FlagRule, type FlagsLike, type FlagToken } from './flags';
 export {
@@ -11,6 +12,7 @@ export {
   type Rusage,
   type SpawnOptions,
   type StdioSlot,
+  type TaskProbe,
   type WaitOptions,
 } from './spawn';
 export { type SignalLike } from './validate';

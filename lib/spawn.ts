@@ -102,8 +102,23 @@ export interface ExitInfo {
    * kernel counts the borrowed address space's high-water mark at exec.
    */
   rusage: Rusage;
-  /** From the clone to the reap. */
+  /** From the clone to the reap (or, for a thread, the join). */
   elapsedMs: number;
+  /** clone() tasks: the task's result (sumArray's sum, write's byte count, probe's report). */
+  value?: number | bigint | TaskProbe;
+}
+
+/** What tasks.probe() reports from inside the child. */
+export interface TaskProbe {
+  pid: number;
+  tid: number;
+  tgid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  /** The child's fs base: its TCB with CLONE_SETTLS. */
+  threadPointer: bigint;
+  stackPointer: bigint;
 }
 
 export interface RunResult extends ExitInfo {
@@ -229,38 +244,49 @@ function stdioSlots(stdio: unknown): NativeStdioSlot[] {
   });
 }
 
-function toExitInfo(exit: NativeExit): ExitInfo {
-  return {
+/** `killedWith`: the signal kill() asked for, reported for a task it cancelled. */
+function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
+  const cancelled = exit.cancelled === true;
+  const info: ExitInfo = {
     pid: exit.pid,
-    exitCode: exit.exitCode,
-    signal: exit.signal === 0 ? null : signalName(exit.signal),
+    exitCode: cancelled ? null : exit.exitCode,
+    signal: cancelled ? signalName(killedWith) : exit.signal === 0 ? null : signalName(exit.signal),
     coreDumped: exit.coreDumped,
     rusage: exit.rusage,
     elapsedMs: exit.elapsedMs,
   };
+  if (exit.value !== undefined) info.value = exit.value;
+  return info;
 }
 
 /** The one exit of a child, settled by the native reap. */
-class ExitLatch {
+export class ExitLatch {
   info: ExitInfo | null = null;
+  /** The signal the first kill() asked for. */
+  killedWith = 0;
   readonly promise: Promise<ExitInfo>;
   private settle!: (info: ExitInfo) => void;
+  /** @internal Memory the child reads, referenced until it exits so it cannot be collected. */
+  retained: unknown;
 
-  constructor() {
+  constructor(retained?: unknown) {
+    this.retained = retained;
     this.promise = new Promise((resolve) => {
       this.settle = resolve;
     });
   }
 
   readonly onExit = (exit: NativeExit): void => {
-    this.info = toExitInfo(exit);
+    this.retained = undefined;
+    this.info = toExitInfo(exit, this.killedWith);
     this.settle(this.info);
   };
 }
 
 /**
- * A child made by clone3. It is reaped as soon as it exits, whether or not
- * anyone waits; `wait()` and `kill()` are idempotent and the promise is cached.
+ * A child made by clone3: a program from spawn(), or a task from clone(). It
+ * is reaped (a thread: joined) as soon as it exits, whether or not anyone
+ * waits; `wait()` and `kill()` are idempotent and the promise is cached.
  */
 export class Child implements AsyncDisposable {
   /** The child's PID, in Node's PID namespace. */
@@ -274,6 +300,8 @@ export class Child implements AsyncDisposable {
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
+  /** With CLONE_SETTLS: the address of the TCB the library built for the child; else null. */
+  readonly tls: bigint | null;
   readonly #handle: NativeChildHandle;
   readonly #exit: ExitLatch;
 
@@ -284,7 +312,8 @@ export class Child implements AsyncDisposable {
     this.pid = handle.pid;
     this.flags = new CloneFlags(handle.flags, handle.exitSignal);
     this.syscall = handle.syscall;
-    this.stdio = handle.stdio.map((fd, slot) => {
+    this.tls = handle.tls ?? null;
+    this.stdio = (handle.stdio ?? []).map((fd, slot) => {
       if (fd === null) return null;
       return slot === 0 ? new Socket({ fd, readable: false, writable: true }) : new Socket({ fd, readable: true, writable: false });
     });
@@ -293,7 +322,7 @@ export class Child implements AsyncDisposable {
     this.stderr = (this.stdio[2] as Readable | null) ?? null;
   }
 
-  /** The child's pidfd while it is unreaped; null after. */
+  /** The child's pidfd while it is unreaped; null after (and for a thread on Linux < 6.9). */
   get pidfd(): number | null {
     return this.#exit.info === null ? this.#handle.pidfd : null;
   }
@@ -321,12 +350,19 @@ export class Child implements AsyncDisposable {
 
   /** Blocks until the child exits, then reaps it. */
   waitSync(): ExitInfo {
-    return this.#exit.info ?? toExitInfo(this.#handle.waitSync());
+    return this.#exit.info ?? (this.#handle.waitSync(), this.#exit.info!);
   }
 
-  /** Sends a signal through the pidfd (default SIGTERM); false once the child is gone. */
+  /**
+   * Sends a signal through the pidfd (default SIGTERM); false once the child
+   * is gone. A task sharing Node's signal handlers (every CLONE_THREAD task)
+   * is cancelled instead: tgkill sends it SIGRTMAX, which it consumes at its
+   * next look, and its ExitInfo reports `signal` as asked here.
+   */
   kill(signal: SignalLike = 'SIGTERM'): boolean {
-    return this.#handle.kill(validateSignal('signal', signal));
+    const n = validateSignal('signal', signal);
+    if (this.#exit.killedWith === 0) this.#exit.killedWith = n;
+    return this.#handle.kill(n);
   }
 
   /** Keeps Node running until the child exits (the default). */
@@ -343,6 +379,7 @@ export class Child implements AsyncDisposable {
 
   /** Kills (SIGKILL) and reaps the child if it still runs, and closes our stdio ends. Idempotent. */
   close(): void {
+    if (this.#exit.killedWith === 0) this.#exit.killedWith = osConstants.signals.SIGKILL;
     this.#handle.close();
     for (const stream of this.stdio) stream?.destroy();
   }

@@ -1,5 +1,6 @@
 // The addon's entry: exports, per-env state and its cleanup hook, and the
-// thin glue of spawn (plan -> clone -> handle).
+// thin glue of spawn and cloneTask (plan -> clone -> handle).
+#include <linux/sched.h>
 #include <napi.h>
 
 #include <vector>
@@ -9,6 +10,7 @@
 #include "errors.h"
 #include "options.h"
 #include "syscall.h"
+#include "tasks.h"
 #include "wait.h"
 
 namespace lc {
@@ -54,6 +56,36 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return handle;
 }
 
+// cloneTask(plan, onExit) -> ChildHandle, or throws a CloneError.
+Napi::Value CloneTask(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[1].IsFunction()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "cloneTask needs an exit callback");
+    return env.Undefined();
+  }
+  TaskRequest request;
+  TaskResources resources;
+  if (!ReadTaskPlan(env, info[0], &request, &resources)) return env.Undefined();
+  // Guards at the native boundary, whatever JS let through: a fault in a
+  // child sharing Node's handlers would run them (or end Node), and a
+  // thread without CLONE_CHILD_CLEARTID could never be joined.
+  const bool faults = resources.block->kind == TaskKind::kFault;
+  if ((faults && (request.flags & CLONE_SIGHAND)) ||
+      ((request.flags & CLONE_THREAD) && !(request.flags & CLONE_CHILD_CLEARTID))) {
+    resources.Free();
+    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS", "this task cannot run safely with these flags");
+    return env.Undefined();
+  }
+  SpawnOutcome outcome;
+  int err = CloneTaskChild(request, &resources, &outcome);
+  if (err != 0) {
+    ThrowCloneError(env, err, outcome.via == CloneVia::kClone3 ? "clone3" : "clone", nullptr, request.flags);
+    return env.Undefined();
+  }
+  return ChildHandle::CreateTask(env, outcome, request.flags, request.exit_signal, resources,
+                                 info[1].As<Napi::Function>());
+}
+
 Napi::Value IsClone3Unavailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), lc::Clone3Unavailable());
 }
@@ -75,6 +107,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.AddCleanupHook(CleanupEnv, data);
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));

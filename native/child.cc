@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -157,7 +158,74 @@ void ReapNow(int pidfd) {
   }
 }
 
+// Blocks every signal, glibc's internal ones too, for the duration of a
+// clone; the raw syscall because pthread_sigmask silently keeps SIGCANCEL
+// and SIGSETXID open.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() { ok_ = syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_, sizeof(long)) == 0; }
+  ~AllSignalsBlocked() {
+    if (ok_) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_, nullptr, sizeof(long));
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  long saved_ = 0;
+  bool ok_ = false;
+};
+
 }  // namespace
+
+void TaskResources::Free() {
+  StackFree(&stack);
+  TlsFree(&tls);
+  if (block != nullptr) munmap(block, block_size);
+  block = nullptr;
+}
+
+int CloneTaskChild(const TaskRequest& request, TaskResources* resources, SpawnOutcome* out) {
+  int err = StackAllocate(request.stack_size, &resources->stack);
+  if (err == 0 && (request.flags & CLONE_SETTLS)) err = TlsAllocate(&resources->tls);
+  if (err != 0) {
+    resources->Free();
+    return err;
+  }
+  TaskBlock* block = resources->block;
+  int pidfd = -1;
+  CloneRequest clone_request;
+  clone_request.flags = request.flags;
+  clone_request.exit_signal = request.exit_signal;
+  clone_request.stack = &resources->stack;
+  clone_request.tls = resources->tls.tcb();
+  if (request.flags & CLONE_PIDFD) clone_request.pidfd = &pidfd;
+  if (request.flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &block->parent_tid;
+  if (request.flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &block->child_tid;
+
+  long pid;
+  {
+    // The child starts with every signal blocked: one sharing Node's
+    // handlers keeps them so (tasks.cc), any other resets its dispositions
+    // before unblocking.
+    AllSignalsBlocked blocked;
+    if (!blocked.ok()) {
+      resources->Free();
+      return -errno;
+    }
+    out->started_ns = MonotonicNs();
+    // CLONE_CHILD_CLEARTID clears child_tid at exit; the kernel writes it
+    // with CLONE_CHILD_SETTID only in the child, so set it here too, before
+    // a join could look at it.
+    if (request.flags & CLONE_CHILD_CLEARTID) __atomic_store_n(&block->child_tid, -1, __ATOMIC_RELAXED);
+    pid = CloneCall(clone_request, TaskChildMain, block, &out->via);
+  }
+  if (pid < 0) {
+    resources->Free();
+    return static_cast<int>(pid);
+  }
+  out->pid = static_cast<pid_t>(pid);
+  out->pidfd = pidfd;
+  return 0;
+}
 
 const char* ChildStepSyscall(ChildStep step) {
   switch (step) {
@@ -219,15 +287,15 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   if (request->flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &request->parent_tid;
   if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &request->child_tid;
 
-  // Block every signal, glibc's internal ones too, so that none of Node's
-  // handlers runs in a child that shares Node's memory; the child unblocks
-  // only after resetting its dispositions. The raw syscall is used because
-  // pthread_sigmask silently keeps SIGCANCEL and SIGSETXID open.
-  long saved_mask = 0;
-  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_mask, sizeof(long)) != 0) return -errno;
-  out->started_ns = MonotonicNs();
-  long pid = CloneCall(clone_request, ExecChildMain, &plan, &out->via);
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_mask, nullptr, sizeof(long));
+  long pid;
+  {
+    // No handler of Node's may run in a child that shares Node's memory: the
+    // child unblocks only after resetting its dispositions.
+    AllSignalsBlocked blocked;
+    if (!blocked.ok()) return -errno;
+    out->started_ns = MonotonicNs();
+    pid = CloneCall(clone_request, ExecChildMain, &plan, &out->via);
+  }
   // From here only the child's copy may hold the pipe open, so EOF means the
   // exec closed it (or the child died).
   write_end.Reset();

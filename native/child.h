@@ -1,5 +1,6 @@
-// The exec child: a straight-line program that runs between clone and
-// execve, and the parent side that clones it and reads its error pipe.
+// Making children: the exec child (a straight-line program that runs
+// between clone and execve, and the parent side that clones it and reads its
+// error pipe), and the parent side of a task child (tasks.cc runs in it).
 #pragma once
 
 #include <sys/types.h>
@@ -7,6 +8,7 @@
 #include <cstdint>
 
 #include "syscall.h"
+#include "tasks.h"
 
 namespace lc {
 
@@ -74,5 +76,26 @@ struct SpawnOutcome {
 // Clones the exec child and waits until it has exec'd or failed. Returns 0
 // (then see out->failure) or -errno from the clone itself.
 int SpawnProcess(SpawnRequest* request, SpawnOutcome* out);
+
+// What a task child runs on and reports into. It must outlive the child:
+// freed only after the kernel has cleared the child's TID or after the reap.
+struct TaskResources {
+  Stack stack;
+  Tls tls;
+  TaskBlock* block = nullptr;
+  size_t block_size = 0;
+  void Free();
+};
+
+struct TaskRequest {
+  uint64_t flags = 0;  // exactly what goes to the kernel
+  int exit_signal = 0;
+  size_t stack_size = 0;  // page-aligned
+};
+
+// Clones a child that runs the task in resources->block (already filled),
+// allocating its stack and, with CLONE_SETTLS, its TLS. Returns 0 or -errno;
+// on error nothing was cloned and the resources are freed.
+int CloneTaskChild(const TaskRequest& request, TaskResources* resources, SpawnOutcome* out);
 
 }  // namespace lc

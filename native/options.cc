@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 
 #include "errors.h"
 
@@ -161,12 +162,138 @@ bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
   return true;
 }
 
+
+// The element type of a typed array, as sumArray reads it.
+bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
+  if (!value.IsTypedArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.data must be a typed array");
+    return false;
+  }
+  Napi::TypedArray array = value.As<Napi::TypedArray>();
+  switch (array.TypedArrayType()) {
+    case napi_int8_array: block->element_type = ElementType::kInt8; break;
+    case napi_uint8_array: block->element_type = ElementType::kUint8; break;
+    case napi_uint8_clamped_array: block->element_type = ElementType::kUint8Clamped; break;
+    case napi_int16_array: block->element_type = ElementType::kInt16; break;
+    case napi_uint16_array: block->element_type = ElementType::kUint16; break;
+    case napi_int32_array: block->element_type = ElementType::kInt32; break;
+    case napi_uint32_array: block->element_type = ElementType::kUint32; break;
+    case napi_float32_array: block->element_type = ElementType::kFloat32; break;
+    case napi_float64_array: block->element_type = ElementType::kFloat64; break;
+    case napi_bigint64_array: block->element_type = ElementType::kBigInt64; break;
+    case napi_biguint64_array: block->element_type = ElementType::kBigUint64; break;
+    default:
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.data has an unsupported element type");
+      return false;
+  }
+  // Asking for the data moves a small on-heap array's elements off the V8
+  // heap, where they stay put while the child reads them.
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, &buffer, &offset) != napi_ok) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.data could not be read");
+    return false;
+  }
+  block->data = static_cast<const unsigned char*>(data);
+  if (block->start > block->end || block->end > length) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.start and plan.end must lie within plan.data");
+    return false;
+  }
+  return true;
+}
+
+bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min, int64_t max, int64_t* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1.0 / 0.0;
+  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) || number != static_cast<double>(static_cast<int64_t>(number))) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
+    return false;
+  }
+  *out = static_cast<int64_t>(number);
+  return true;
+}
+
+// A MAP_SHARED block big enough for the header and `payload` bytes.
+TaskBlock* MapTaskBlock(size_t payload, size_t* size) {
+  const size_t page = PageSize();
+  *size = (sizeof(TaskBlock) + payload + page - 1) / page * page;
+  void* map = mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return map == MAP_FAILED ? nullptr : static_cast<TaskBlock*>(map);
+}
+
+bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
+  int64_t kind = 0, fault = 0, fd = 0, start = 0, end = 0;
+  if (!ReadInt64(env, object, "kind", 1, 7, &kind)) return false;
+  block->kind = static_cast<TaskKind>(kind);
+  if (!ReadInt64(env, object, "arg", INT32_MIN, INT32_MAX, &block->arg)) return false;
+  if (!ReadInt64(env, object, "fault", 0, 3, &fault)) return false;
+  block->fault = static_cast<FaultKind>(fault);
+  if (!ReadInt64(env, object, "fd", 0, INT32_MAX, &fd)) return false;
+  block->fd = static_cast<int32_t>(fd);
+  if (block->kind != TaskKind::kSumArray) return true;
+  const int64_t kMaxIndex = (1LL << 53);
+  if (!ReadInt64(env, object, "start", 0, kMaxIndex, &start) || !ReadInt64(env, object, "end", 0, kMaxIndex, &end)) return false;
+  block->start = static_cast<uint64_t>(start);
+  block->end = static_cast<uint64_t>(end);
+  Napi::Value data = object.Get("data");
+  return !env.IsExceptionPending() && ReadElements(env, data, block);
+}
+
 }  // namespace
 
 void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message) {
   Napi::TypeError error = Napi::TypeError::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   error.ThrowAsJavaScriptException();
+}
+
+bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources) {
+  if (!value.IsObject()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "the task plan must be an object");
+    return false;
+  }
+  Napi::Object object = value.As<Napi::Object>();
+  if (!ReadFlags(env, object, &request->flags)) return false;
+  int exit_signal = 0;
+  if (!ReadInt(env, object, "exitSignal", 0, 64, &exit_signal)) return false;
+  request->exit_signal = exit_signal;
+  int64_t stack_size = 0;
+  if (!ReadInt64(env, object, "stackSize", static_cast<int64_t>(PageSize()), 1LL << 30, &stack_size)) return false;
+  if (stack_size % static_cast<int64_t>(PageSize()) != 0) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stackSize must be page-aligned");
+    return false;
+  }
+  request->stack_size = static_cast<size_t>(stack_size);
+
+  Napi::Value payload = object.Get("payload");
+  if (env.IsExceptionPending()) return false;
+  Napi::Uint8Array bytes;
+  if (payload.IsTypedArray() && payload.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    bytes = payload.As<Napi::Uint8Array>();
+  } else if (!payload.IsUndefined()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.payload must be a Uint8Array");
+    return false;
+  }
+  const size_t payload_size = bytes.IsEmpty() ? 0 : bytes.ByteLength();
+  TaskBlock* block = MapTaskBlock(payload_size, &resources->block_size);
+  if (block == nullptr) {
+    ThrowCloneError(env, -errno, "mmap", nullptr, 0);
+    return false;
+  }
+  resources->block = block;
+  if (!ReadTaskFields(env, object, block)) {
+    resources->Free();
+    return false;
+  }
+  if (payload_size != 0) memcpy(block->payload(), bytes.Data(), payload_size);
+  block->payload_size = payload_size;
+  block->shares_handlers = (request->flags & CLONE_SIGHAND) != 0;
+  block->is_thread = (request->flags & CLONE_THREAD) != 0;
+  return true;
 }
 
 bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {

@@ -39,6 +39,11 @@ struct SpawnPlan {
 // this only guards the native boundary.
 bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);
 
+// Fills `request` and allocates `resources->block` (a MAP_SHARED page the
+// parent reads whatever the flags) from the object clone.ts builds. On bad
+// input it throws a coded TypeError and returns false, allocating nothing.
+bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources);
+
 // Throws a TypeError whose `code` is `code`.
 void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message);
 

@@ -81,6 +81,31 @@ void StackFree(Stack* stack) {
   stack->map_size = 0;
 }
 
+int TlsAllocate(Tls* out) {
+  const size_t size = 2 * PageSize();
+  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) return -errno;
+  out->map = static_cast<char*>(map);
+  out->map_size = size;
+  uint64_t* tcb = reinterpret_cast<uint64_t*>(out->tcb());
+  uint64_t stack_guard;
+  uint64_t pointer_guard;
+  __asm__("mov %%fs:0x28, %0" : "=r"(stack_guard));
+  __asm__("mov %%fs:0x30, %0" : "=r"(pointer_guard));
+  tcb[0] = out->tcb();  // tcb
+  tcb[2] = out->tcb();  // self
+  tcb[0x28 / 8] = stack_guard;
+  tcb[0x30 / 8] = pointer_guard;
+  return 0;
+}
+
+void TlsFree(Tls* tls) {
+  if (tls->map == nullptr) return;
+  munmap(tls->map, tls->map_size);
+  tls->map = nullptr;
+  tls->map_size = 0;
+}
+
 bool Clone3Unavailable() { return clone3_refused.load(std::memory_order_relaxed); }
 
 long CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneVia* via) {

@@ -24,6 +24,19 @@ size_t PageSize();
 int StackAllocate(size_t usable, Stack* out);
 void StackFree(Stack* stack);
 
+// A thread control block for CLONE_SETTLS, as x86_64 glibc lays it out: the
+// first word (and `self`, two words on) point to the TCB itself, and the
+// stack-protector and pointer guards are the creator's, so code built with
+// -fstack-protector finds the canary it expects at %fs:0x28. The page below
+// the TCB is mapped too, where static TLS would live.
+struct Tls {
+  char* map = nullptr;
+  size_t map_size = 0;
+  uint64_t tcb() const { return map == nullptr ? 0 : reinterpret_cast<uint64_t>(map + map_size / 2); }
+};
+int TlsAllocate(Tls* out);  // 0 or -errno
+void TlsFree(Tls* tls);
+
 enum class CloneVia { kClone3, kClone };
 
 struct CloneRequest {

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +40,32 @@ Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
   return out;
 }
 
+// What a task left in its block: its value, its probe, a cancellation.
+void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out) {
+  out.Set("taskDone", Napi::Boolean::New(env, block.done != 0));
+  out.Set("cancelled", Napi::Boolean::New(env, block.cancelled != 0));
+  if (!block.done) return;
+  switch (block.value_kind) {
+    case ValueKind::kNone: break;
+    case ValueKind::kNumber: out.Set("value", Napi::Number::New(env, block.value.number)); break;
+    case ValueKind::kBigInt64: out.Set("value", Napi::BigInt::New(env, block.value.i64)); break;
+    case ValueKind::kBigUint64: out.Set("value", Napi::BigInt::New(env, block.value.u64)); break;
+  }
+  if (block.kind == TaskKind::kProbe) {
+    const TaskProbe& p = block.probe;
+    Napi::Object probe = Napi::Object::New(env);
+    probe.Set("pid", static_cast<double>(p.pid));
+    probe.Set("tid", static_cast<double>(p.tid));
+    probe.Set("tgid", static_cast<double>(p.pid));
+    probe.Set("ppid", static_cast<double>(p.ppid));
+    probe.Set("uid", static_cast<double>(p.uid));
+    probe.Set("gid", static_cast<double>(p.gid));
+    probe.Set("threadPointer", Napi::BigInt::New(env, p.thread_pointer));
+    probe.Set("stackPointer", Napi::BigInt::New(env, p.stack_pointer));
+    out.Set("value", probe);
+  }
+}
+
 }  // namespace
 
 Napi::Function ChildHandle::Define(Napi::Env env) {
@@ -58,49 +86,106 @@ ChildHandle::~ChildHandle() {
   if (pidfd_ >= 0) close(pidfd_);
 }
 
-Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
-                                Napi::Function on_exit) {
+ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome,
+                                    uint64_t flags, int exit_signal, Napi::Function on_exit) {
   AddonData* data = env.GetInstanceData<AddonData>();
-  Napi::Object object = data->child_constructor.New({});
-  if (env.IsExceptionPending()) {
-    close(outcome.pidfd);
-    return env.Undefined();
-  }
-  ChildHandle* self = Unwrap(object);
+  *object = data->child_constructor.New({});
+  if (env.IsExceptionPending()) return nullptr;
+  ChildHandle* self = Unwrap(*object);
   self->pid_ = outcome.pid;
   self->pidfd_ = outcome.pidfd;
   self->started_ns_ = outcome.started_ns;
   self->on_exit_ = Napi::Persistent(on_exit);
   self->data_ = data;
-  object.Set("pid", Napi::Number::New(env, outcome.pid));
-  object.Set("pidfd", Napi::Number::New(env, outcome.pidfd));
-  object.Set("flags", Napi::BigInt::New(env, flags));
-  object.Set("exitSignal", Napi::Number::New(env, exit_signal));
-  object.Set("syscall", Napi::String::New(env, outcome.via == CloneVia::kClone3 ? "clone3" : "clone"));
-
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  self->poll_ = new uv_poll_t;
-  int err = uv_poll_init(loop, self->poll_, self->pidfd_);
-  if (err == 0) err = uv_poll_start(self->poll_, UV_READABLE, OnPidfdReadable);
-  if (err != 0) {
-    // Without a poller nothing would reap it: do not leave it running.
-    delete self->poll_;
-    self->poll_ = nullptr;
-    syscall(SYS_pidfd_send_signal, self->pidfd_, SIGKILL, nullptr, 0);
-    self->Reap(true);
-    self->Release();
-    ThrowCloneError(env, err, "uv_poll_start", nullptr, 0);
-    return env.Undefined();
-  }
-  self->poll_->data = self;
+  object->Set("pid", Napi::Number::New(env, outcome.pid));
+  object->Set("pidfd", outcome.pidfd >= 0 ? Napi::Number::New(env, outcome.pidfd) : env.Null());
+  object->Set("flags", Napi::BigInt::New(env, flags));
+  object->Set("exitSignal", Napi::Number::New(env, exit_signal));
+  object->Set("syscall", Napi::String::New(env, outcome.via == CloneVia::kClone3 ? "clone3" : "clone"));
   self->Ref();  // alive until reaped, whether or not JS keeps the handle
   data->live_children.insert(self);
-  return object;
+  return self;
+}
+
+Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+                                Napi::Function on_exit) {
+  Napi::Object object;
+  ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
+  if (self == nullptr) {
+    close(outcome.pidfd);
+    return env.Undefined();
+  }
+  return self->Watch(env) ? object : env.Undefined();
+}
+
+Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+                                    const TaskResources& resources, Napi::Function on_exit) {
+  Napi::Object object;
+  ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
+  if (self == nullptr) {
+    // We cannot watch it: end it before its resources go. A thread cannot be
+    // killed alone, so its resources stay mapped rather than pulled from under it.
+    if (outcome.pidfd >= 0) close(outcome.pidfd);
+    return env.Undefined();
+  }
+  self->has_task_ = true;
+  self->task_ = resources;
+  self->thread_ = (flags & CLONE_THREAD) != 0;
+  if (resources.tls.map != nullptr) object.Set("tls", Napi::BigInt::New(env, resources.tls.tcb()));
+  return self->Watch(env) ? object : env.Undefined();
+}
+
+bool ChildHandle::Watch(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int err = 0;
+  if (pidfd_ >= 0) {
+    // A process's pidfd, or (Linux >= 6.9) a thread's: readable once it has exited.
+    poll_ = new uv_poll_t;
+    err = uv_poll_init(loop, poll_, pidfd_);
+    if (err == 0) {
+      poll_->data = this;
+      err = uv_poll_start(poll_, UV_READABLE, OnPidfdReadable);
+    } else {
+      delete poll_;
+      poll_ = nullptr;
+    }
+  } else if (thread_) {
+    // No thread pidfd on this kernel: look at the CLEARTID word each ms.
+    join_timer_ = new uv_timer_t;
+    uv_timer_init(loop, join_timer_);
+    join_timer_->data = this;
+    err = uv_timer_start(join_timer_, OnJoinTimer, 1, 1);
+  }
+  if (err == 0) return true;
+  // Without a watcher nothing would reap it: do not leave it running.
+  SendKill(SIGKILL);
+  Reap(true);
+  Release();
+  ThrowCloneError(env, err, "uv_poll_start", nullptr, 0);
+  return false;
+}
+
+int ChildHandle::JoinThread(bool block) {
+  // CLONE_CHILD_CLEARTID: the kernel zeroes the word when the thread has
+  // left user space for good, and wakes the futex on it.
+  pid_t* word = &task_.block->child_tid;
+  for (;;) {
+    pid_t tid = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    if (tid == 0) break;
+    if (!block) return 0;
+    syscall(SYS_futex, word, FUTEX_WAIT, tid, nullptr, nullptr, 0);
+  }
+  reaped_ = true;
+  exit_.elapsed_ns = MonotonicNs() - started_ns_;
+  exit_.usage = task_.block->usage;
+  exit_.exit_code = task_.block->status;
+  return 1;
 }
 
 int ChildHandle::Reap(bool block) {
   if (reaped_) return 1;
+  if (thread_) return JoinThread(block);
   siginfo_t info = {};
   rusage usage = {};
   for (;;) {
@@ -129,6 +214,12 @@ int ChildHandle::Reap(bool block) {
 }
 
 void ChildHandle::Release() {
+  if (join_timer_ != nullptr) {
+    uv_timer_stop(join_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(join_timer_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
+    join_timer_ = nullptr;
+  }
   if (poll_ != nullptr) {
     uv_poll_stop(poll_);
     uv_close(reinterpret_cast<uv_handle_t*>(poll_),
@@ -140,6 +231,16 @@ void ChildHandle::Release() {
   if (pidfd_ >= 0) {
     close(pidfd_);
     pidfd_ = -1;
+  }
+  // The stack, TLS and block outlive the child: a reaped process or a
+  // joined thread no longer runs on them. Otherwise (a thread at env
+  // teardown that would not stop) they stay mapped.
+  if (has_task_ && reaped_) {
+    // The exit object reads the block, so keep what it needs.
+    task_result_ = *task_.block;
+    task_.Free();
+    has_task_ = false;
+    has_task_result_ = true;
   }
   if (data_ != nullptr) {
     data_->live_children.erase(this);
@@ -156,6 +257,7 @@ Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
   out.Set("coreDumped", Napi::Boolean::New(env, exit_.core_dumped));
   out.Set("rusage", RusageObject(env, exit_.usage));
   out.Set("elapsedMs", Napi::Number::New(env, static_cast<double>(exit_.elapsed_ns) / 1e6));
+  if (has_task_result_) TaskResultInto(env, task_result_, out);
   return out;
 }
 
@@ -171,6 +273,13 @@ void ChildHandle::NotifyExit(Napi::Env env, bool from_event_loop) {
   }
 }
 
+void ChildHandle::OnExitObserved() {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Release();
+  NotifyExit(env, true);
+}
+
 void ChildHandle::OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
   ChildHandle* self = static_cast<ChildHandle*>(poll->data);
   int r = self->Reap(false);
@@ -181,16 +290,40 @@ void ChildHandle::OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
     self->reaped_ = true;
     self->exit_.exit_code = -1;
   }
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  self->Release();
-  self->NotifyExit(env, true);
+  self->OnExitObserved();
+}
+
+void ChildHandle::OnJoinTimer(uv_timer_t* timer) {
+  ChildHandle* self = static_cast<ChildHandle*>(timer->data);
+  if (self->Reap(false) == 1) self->OnExitObserved();
+}
+
+// A child sharing Node's handlers keeps every signal blocked, so it is
+// told with the task's cancel signal: tgkill for a thread (a process-wide
+// kill would reach Node), the pidfd for a process.
+void ChildHandle::SendKill(int signal) {
+  if (has_task_ && task_.block->shares_handlers) {
+    if (thread_) {
+      syscall(SYS_tgkill, getpid(), pid_, kTaskCancelSignal);
+    } else {
+      syscall(SYS_pidfd_send_signal, pidfd_, kTaskCancelSignal, nullptr, 0);
+    }
+    return;
+  }
+  syscall(SYS_pidfd_send_signal, pidfd_, signal, nullptr, 0);
 }
 
 Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sig = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : SIGTERM;
-  if (reaped_ || pidfd_ < 0) return Napi::Boolean::New(env, false);
+  if (reaped_) return Napi::Boolean::New(env, false);
+  if (has_task_ && task_.block->shares_handlers) {
+    // tgkill/pidfd with the cancel signal; the task stops at its next look.
+    if (__atomic_load_n(&task_.block->done, __ATOMIC_ACQUIRE)) return Napi::Boolean::New(env, false);
+    SendKill(sig);
+    return Napi::Boolean::New(env, true);
+  }
+  if (pidfd_ < 0) return Napi::Boolean::New(env, false);
   if (syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) == 0) return Napi::Boolean::New(env, true);
   if (errno == ESRCH) return Napi::Boolean::New(env, false);
   ThrowCloneError(env, -errno, "pidfd_send_signal", nullptr, 0);
@@ -214,7 +347,7 @@ Napi::Value ChildHandle::WaitSync(const Napi::CallbackInfo& info) {
 Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!reaped_) {
-    syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    SendKill(SIGKILL);
     int r = Reap(true);
     if (r < 0) {
       ThrowCloneError(env, r, "waitid", nullptr, 0);
@@ -239,8 +372,14 @@ Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {
 
 void ChildHandle::Teardown() {
   if (!reaped_) {
-    syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
-    Reap(true);
+    SendKill(SIGKILL);
+    // A thread stops at its task's next look for the cancel signal; one
+    // that does not (a long sumArray chunk) keeps its stack: see Release.
+    if (!thread_) {
+      Reap(true);
+    } else {
+      for (int i = 0; i < 100 && Reap(false) == 0; i++) usleep(1000);
+    }
   }
   on_exit_.Reset();
   Release();

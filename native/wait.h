@@ -30,6 +30,9 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   // flags and exit_signal are what was passed to the kernel.
   static Napi::Value Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
                             Napi::Function on_exit);
+  // The same for a task child, taking ownership of its resources too.
+  static Napi::Value CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+                                const TaskResources& resources, Napi::Function on_exit);
 
   explicit ChildHandle(const Napi::CallbackInfo& info);
   ~ChildHandle() override;
@@ -43,7 +46,15 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
 
+  static ChildHandle* Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome, uint64_t flags,
+                                int exit_signal, Napi::Function on_exit);
+  // Starts watching for the exit; on failure kills, reaps and throws.
+  bool Watch(Napi::Env env);
   static void OnPidfdReadable(uv_poll_t* poll, int status, int events);
+  static void OnJoinTimer(uv_timer_t* timer);
+  void OnExitObserved();
+  int JoinThread(bool block);
+  void SendKill(int signal);
   // waitid(P_PIDFD); `block` false polls. Returns 1 if reaped, 0 if still
   // running, -errno on error.
   int Reap(bool block);
@@ -56,7 +67,13 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   int pidfd_ = -1;
   uint64_t started_ns_ = 0;
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* join_timer_ = nullptr;  // threads without a thread pidfd (Linux < 6.9)
   bool reaped_ = false;
+  bool thread_ = false;          // CLONE_THREAD: joined through the CLEARTID word, not reaped
+  bool has_task_ = false;
+  TaskResources task_;
+  bool has_task_result_ = false;
+  TaskBlock task_result_ = {};  // the block's header, kept after the block is unmapped
   ExitRecord exit_;
   Napi::FunctionReference on_exit_;
   AddonData* data_ = nullptr;

@@ -1,0 +1,210 @@
+#include "tasks.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "raw_syscall.h"
+
+namespace lc {
+namespace {
+
+constexpr int kMaxSignal = 64;
+constexpr uint64_t kCancelMask = 1ULL << (kTaskCancelSignal - 1);
+// How many elements sumArray adds between looks for a kill().
+constexpr uint64_t kCancelCheckEvery = 1 << 16;
+
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
+
+// Whether a kill() has reached this thread; consumes the signal.
+bool CancelPending() {
+  timespec zero = {0, 0};
+  return RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&kCancelMask), 0,
+                    reinterpret_cast<long>(&zero), sizeof(long)) == kTaskCancelSignal;
+}
+
+int64_t NowNs() {
+  timespec ts;
+  RawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+template <typename T, typename Sum>
+bool SumRange(TaskBlock* block, Sum* out) {
+  const T* elements = reinterpret_cast<const T*>(block->data);
+  Sum sum = 0;
+  for (uint64_t i = block->start; i < block->end;) {
+    uint64_t stop = block->end - i > kCancelCheckEvery ? i + kCancelCheckEvery : block->end;
+    for (; i < stop; i++) sum += static_cast<Sum>(elements[i]);
+    if (block->shares_handlers && i < block->end && CancelPending()) return false;
+  }
+  *out = sum;
+  return true;
+}
+
+// Integers sum exactly in 64 bits (as a double they stay exact while the
+// sum is below 2^53); floats sum as doubles.
+bool SumArray(TaskBlock* block) {
+  int64_t i = 0;
+  uint64_t u = 0;
+  double f = 0;
+  bool ok = true;
+  block->value_kind = ValueKind::kNumber;
+  switch (block->element_type) {
+    case ElementType::kInt8: ok = SumRange<int8_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kUint8:
+    case ElementType::kUint8Clamped: ok = SumRange<uint8_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kInt16: ok = SumRange<int16_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kUint16: ok = SumRange<uint16_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kInt32: ok = SumRange<int32_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kUint32: ok = SumRange<uint32_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kFloat32: ok = SumRange<float>(block, &f); break;
+    case ElementType::kFloat64: ok = SumRange<double>(block, &f); break;
+    case ElementType::kBigInt64:
+      ok = SumRange<int64_t>(block, &i);
+      block->value_kind = ValueKind::kBigInt64;
+      block->value.i64 = i;  // wraps modulo 2^64, as BigInt64Array arithmetic would
+      return ok;
+    case ElementType::kBigUint64:
+      ok = SumRange<uint64_t>(block, &u);
+      block->value_kind = ValueKind::kBigUint64;
+      block->value.u64 = u;
+      return ok;
+  }
+  block->value.number = f;
+  return ok;
+}
+
+int Write(TaskBlock* block) {
+  uint64_t written = 0;
+  while (written < block->payload_size) {
+    long n = RawSyscall(SYS_write, block->fd, reinterpret_cast<long>(block->payload() + written),
+                        static_cast<long>(block->payload_size - written));
+    if (n == -EINTR) continue;
+    if (n < 0) {
+      block->value_kind = ValueKind::kNumber;
+      block->value.number = static_cast<double>(n);  // -errno
+      return 1;
+    }
+    written += static_cast<uint64_t>(n);
+  }
+  block->value_kind = ValueKind::kNumber;
+  block->value.number = static_cast<double>(written);
+  return 0;
+}
+
+// A child sharing Node's handlers waits for its cancel signal with a
+// timeout; one with its own just sleeps, and a kill() ends it the ordinary way.
+bool Sleep(TaskBlock* block) {
+  timespec ts = {static_cast<time_t>(block->arg / 1000), static_cast<long>(block->arg % 1000) * 1000000};
+  if (!block->shares_handlers) {
+    while (RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&ts), reinterpret_cast<long>(&ts)) == -EINTR) {
+    }
+    return true;
+  }
+  for (;;) {
+    long r = RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&kCancelMask), 0,
+                        reinterpret_cast<long>(&ts), sizeof(long));
+    if (r == kTaskCancelSignal) return false;
+    if (r == -EAGAIN) return true;  // the time is up
+    // -EINTR cannot happen with every signal blocked; anything else: stop.
+    if (r != -EINTR) return true;
+  }
+}
+
+bool Spin(TaskBlock* block) {
+  const int64_t until = NowNs() + block->arg * 1000000;
+  while (NowNs() < until) {
+    if (block->shares_handlers && CancelPending()) return false;
+  }
+  return true;
+}
+
+void Probe(TaskBlock* block) {
+  TaskProbe& p = block->probe;
+  p.pid = RawSyscall(SYS_getpid);
+  p.tid = RawSyscall(SYS_gettid);
+  p.ppid = RawSyscall(SYS_getppid);
+  p.uid = RawSyscall(SYS_getuid);
+  p.gid = RawSyscall(SYS_getgid);
+  uint64_t fs = 0;
+  __asm__ volatile("mov %%fs:0, %0" : "=r"(fs));  // the TCB's first word points to itself
+  p.thread_pointer = fs;
+  uint64_t sp;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+  p.stack_pointer = sp;
+}
+
+// Recurses until the guard page below the stack stops it. The frame is
+// read after the call, so the recursion cannot become a loop.
+__attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (depth == UINT64_MAX) return 0;  // unreachable: the stack ends first
+  return Overflow(depth + 1) + frame[0];
+}
+
+[[noreturn]] void Fault(TaskBlock* block) {
+  switch (block->fault) {
+    case FaultKind::kSegv: {
+      volatile int* volatile nowhere = nullptr;  // opaque to the compiler
+      *nowhere = 1;
+      break;
+    }
+    case FaultKind::kStackOverflow:
+      Overflow(0);
+      break;
+    case FaultKind::kAbort:
+      RawSyscall(SYS_tgkill, RawSyscall(SYS_getpid), RawSyscall(SYS_gettid), SIGABRT);
+      break;
+  }
+  RawExit(127);
+}
+
+// A child with handlers of its own is an ordinary process from here on:
+// default dispositions, nothing blocked. A child sharing Node's handlers
+// keeps every signal blocked, so none of Node's handlers ever runs in it.
+void BecomeOwnProcess() {
+  KernelSigaction dfl = {};
+  dfl.handler = SIG_DFL;
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
+  }
+  const unsigned long none = 0;
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(long));
+}
+
+}  // namespace
+
+int TaskChildMain(void* arg) {
+  TaskBlock* block = static_cast<TaskBlock*>(arg);
+  if (!block->shares_handlers) BecomeOwnProcess();
+  int status = 0;
+  bool finished = true;
+  switch (block->kind) {
+    case TaskKind::kSumArray: finished = SumArray(block); break;
+    case TaskKind::kWrite: status = Write(block); break;
+    case TaskKind::kExit: status = static_cast<int>(block->arg); break;
+    case TaskKind::kSleep: finished = Sleep(block); break;
+    case TaskKind::kSpin: finished = Spin(block); break;
+    case TaskKind::kProbe: Probe(block); break;
+    case TaskKind::kFault: Fault(block);
+  }
+  if (!finished) {
+    block->cancelled = 1;
+    block->value_kind = ValueKind::kNone;
+    status = 128 + kTaskCancelSignal;
+  }
+  if (block->is_thread) RawSyscall(SYS_getrusage, RUSAGE_THREAD, reinterpret_cast<long>(&block->usage));
+  block->status = status;
+  __atomic_store_n(&block->done, 1, __ATOMIC_RELEASE);
+  return status;
+}
+
+}  // namespace lc
