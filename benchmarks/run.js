@@ -3,7 +3,7 @@
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
 
-const BENCHMARKS = ['spawn.js'];
+const BENCHMARKS = ['spawn.js', 'threads.js'];
 let failed = 0;
 for (const file of BENCHMARKS) {
   const result = spawnSync(process.execPath, [join(__dirname, file), ...process.argv.slice(2)], { stdio: 'inherit' });

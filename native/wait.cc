@@ -261,23 +261,27 @@ Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
   return out;
 }
 
-void ChildHandle::NotifyExit(Napi::Env env, bool from_event_loop) {
+void ChildHandle::NotifyExit(Napi::Env env, Napi::Object self, bool from_event_loop) {
   if (on_exit_.IsEmpty()) return;
   Napi::FunctionReference callback = std::move(on_exit_);
   Napi::Object info = ExitObject(env);
   if (from_event_loop) {
     // MakeCallback, so that promise reactions run after it as after any I/O.
-    callback.MakeCallback(Value(), {info});
+    callback.MakeCallback(self, {info});
   } else {
-    callback.Call(Value(), {info});
+    callback.Call(self, {info});
   }
 }
 
 void ChildHandle::OnExitObserved() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
+  // Release() drops the self-reference, and the exit object's allocations
+  // may then run a GC: this local handle keeps the wrapper (and so `this`)
+  // alive until the callback is done.
+  Napi::Object self = Value();
   Release();
-  NotifyExit(env, true);
+  NotifyExit(env, self, true);
 }
 
 void ChildHandle::OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
@@ -339,7 +343,7 @@ Napi::Value ChildHandle::WaitSync(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     Release();
-    NotifyExit(env, false);
+    NotifyExit(env, info.This().As<Napi::Object>(), false);
   }
   return ExitObject(env);
 }
@@ -354,7 +358,7 @@ Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     Release();
-    NotifyExit(env, false);
+    NotifyExit(env, info.This().As<Napi::Object>(), false);
   }
   return env.Undefined();
 }

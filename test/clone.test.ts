@@ -239,6 +239,25 @@ describe('clone(task)', () => {
     });
   });
 
+  it('children nobody holds survive a GC between their exit and the callback', () => {
+    // Regression: the handle dropped its self-reference before building the
+    // exit object, so a GC there could collect it mid-callback ("Invalid
+    // argument" from MakeCallback). This sequence hit it about one run in
+    // five; it is a probabilistic guard, not a proof.
+    const script = `
+      const lib = require(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+      const task = lib.tasks.exit(0);
+      for (let i = 0; i < 5000; i++) lib.clone(task, { flags: lib.presets.thread, stackSize: 65536 }).waitSync();
+      (async () => {
+        for (let i = 0; i < 5000; i++) await lib.clone(task, { flags: lib.presets.thread, stackSize: 65536 }).wait();
+        for (let i = 0; i < 300; i++) await lib.spawn('/bin/true', [], { stdio: 'ignore' }).wait();
+        console.log('ok');
+      })();`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('ok\n');
+  });
+
   it('10,000 thread tasks in a row leave mappings and RSS where they started', async () => {
     const stacks = execStackCount();
     const maps = mappingCount();
