@@ -177,15 +177,15 @@ class AllSignalsBlocked {
 }  // namespace
 
 void TaskResources::Free() {
-  StackFree(&stack);
-  TlsFree(&tls);
-  if (block != nullptr) munmap(block, block_size);
+  TaskStackRelease(&stack);
+  TaskTlsRelease(&tls);
+  SharedRelease(block, block_size);
   block = nullptr;
 }
 
 int CloneTaskChild(const TaskRequest& request, TaskResources* resources, SpawnOutcome* out) {
-  int err = StackAllocate(request.stack_size, &resources->stack);
-  if (err == 0 && (request.flags & CLONE_SETTLS)) err = TlsAllocate(&resources->tls);
+  int err = TaskStackAllocate(request.stack_size, &resources->stack);
+  if (err == 0 && (request.flags & CLONE_SETTLS)) err = TaskTlsAllocate(&resources->tls);
   if (err != 0) {
     resources->Free();
     return err;

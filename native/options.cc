@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 
 #include "errors.h"
 
@@ -221,8 +220,7 @@ bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min,
 TaskBlock* MapTaskBlock(size_t payload, size_t* size) {
   const size_t page = PageSize();
   *size = (sizeof(TaskBlock) + payload + page - 1) / page * page;
-  void* map = mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  return map == MAP_FAILED ? nullptr : static_cast<TaskBlock*>(map);
+  return static_cast<TaskBlock*>(SharedAllocate(*size));
 }
 
 bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {

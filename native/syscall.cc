@@ -5,7 +5,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include <atomic>
+#include <vector>
 
 extern "C" long lc_clone3_call(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
 extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid,
@@ -49,6 +52,34 @@ long CallLegacyClone(const CloneRequest& r, int (*fn)(void*), void* arg) {
   return lc_clone_call(word, r.stack->top(), parent_slot, r.child_tid, r.tls, fn, arg);
 }
 
+// What the task cache keeps per thread; unmapped when the thread ends.
+constexpr size_t kCachedPerKind = 16;
+struct TaskMemoryCache {
+  std::vector<Stack> stacks;
+  std::vector<Tls> tls;
+  std::vector<void*> shared_pages;
+  ~TaskMemoryCache() {
+    for (Stack& stack : stacks) StackFree(&stack);
+    for (Tls& block : tls) TlsFree(&block);
+    for (void* page : shared_pages) munmap(page, PageSize());
+  }
+};
+thread_local TaskMemoryCache task_cache;
+
+// Writes the TCB words of a fresh or reused TLS block.
+void InitTcb(const Tls& tls) {
+  uint64_t* tcb = reinterpret_cast<uint64_t*>(tls.tcb());
+  uint64_t stack_guard;
+  uint64_t pointer_guard;
+  __asm__("mov %%fs:0x28, %0" : "=r"(stack_guard));
+  __asm__("mov %%fs:0x30, %0" : "=r"(pointer_guard));
+  memset(tls.map, 0, tls.map_size);
+  tcb[0] = tls.tcb();  // tcb
+  tcb[2] = tls.tcb();  // self
+  tcb[0x28 / 8] = stack_guard;
+  tcb[0x30 / 8] = pointer_guard;
+}
+
 }  // namespace
 
 char* Stack::base() const { return map + PageSize(); }
@@ -87,15 +118,7 @@ int TlsAllocate(Tls* out) {
   if (map == MAP_FAILED) return -errno;
   out->map = static_cast<char*>(map);
   out->map_size = size;
-  uint64_t* tcb = reinterpret_cast<uint64_t*>(out->tcb());
-  uint64_t stack_guard;
-  uint64_t pointer_guard;
-  __asm__("mov %%fs:0x28, %0" : "=r"(stack_guard));
-  __asm__("mov %%fs:0x30, %0" : "=r"(pointer_guard));
-  tcb[0] = out->tcb();  // tcb
-  tcb[2] = out->tcb();  // self
-  tcb[0x28 / 8] = stack_guard;
-  tcb[0x30 / 8] = pointer_guard;
+  InitTcb(*out);
   return 0;
 }
 
@@ -104,6 +127,67 @@ void TlsFree(Tls* tls) {
   munmap(tls->map, tls->map_size);
   tls->map = nullptr;
   tls->map_size = 0;
+}
+
+int TaskStackAllocate(size_t usable, Stack* out) {
+  std::vector<Stack>& cached = task_cache.stacks;
+  for (size_t i = 0; i < cached.size(); i++) {
+    if (cached[i].size() == usable) {
+      *out = cached[i];
+      cached[i] = cached.back();
+      cached.pop_back();
+      return 0;
+    }
+  }
+  return StackAllocate(usable, out);
+}
+
+void TaskStackRelease(Stack* stack) {
+  if (stack->map == nullptr) return;
+  if (task_cache.stacks.size() < kCachedPerKind) {
+    task_cache.stacks.push_back(*stack);
+    *stack = Stack();
+  } else {
+    StackFree(stack);
+  }
+}
+
+int TaskTlsAllocate(Tls* out) {
+  if (task_cache.tls.empty()) return TlsAllocate(out);
+  *out = task_cache.tls.back();
+  task_cache.tls.pop_back();
+  InitTcb(*out);
+  return 0;
+}
+
+void TaskTlsRelease(Tls* tls) {
+  if (tls->map == nullptr) return;
+  if (task_cache.tls.size() < kCachedPerKind) {
+    task_cache.tls.push_back(*tls);
+    *tls = Tls();
+  } else {
+    TlsFree(tls);
+  }
+}
+
+void* SharedAllocate(size_t size) {
+  if (size == PageSize() && !task_cache.shared_pages.empty()) {
+    void* page = task_cache.shared_pages.back();
+    task_cache.shared_pages.pop_back();
+    memset(page, 0, size);
+    return page;
+  }
+  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return map == MAP_FAILED ? nullptr : map;
+}
+
+void SharedRelease(void* map, size_t size) {
+  if (map == nullptr) return;
+  if (size == PageSize() && task_cache.shared_pages.size() < kCachedPerKind) {
+    task_cache.shared_pages.push_back(map);
+  } else {
+    munmap(map, size);
+  }
 }
 
 bool Clone3Unavailable() { return clone3_refused.load(std::memory_order_relaxed); }

@@ -37,6 +37,18 @@ struct Tls {
 int TlsAllocate(Tls* out);  // 0 or -errno
 void TlsFree(Tls* tls);
 
+// Task children's memory, through a small per-thread cache: mapping and
+// unmapping in a multi-threaded process costs TLB-shootdown IPIs, and a
+// thread task is short. As glibc's stack cache, a few are kept for reuse.
+// Release only memory no child can still use.
+int TaskStackAllocate(size_t usable, Stack* out);
+void TaskStackRelease(Stack* stack);
+int TaskTlsAllocate(Tls* out);
+void TaskTlsRelease(Tls* tls);
+// A zeroed MAP_SHARED region the parent and any child see alike.
+void* SharedAllocate(size_t size);  // nullptr on failure, errno set
+void SharedRelease(void* map, size_t size);
+
 enum class CloneVia { kClone3, kClone };
 
 struct CloneRequest {
