@@ -1,7 +1,5 @@
 // clone(task): raw children that run native tasks instead of a program:
 // threads, memory-sharing processes, and processes that share nothing.
-import { release } from 'node:os';
-
 import { binding, type NativeTaskPlan } from './binding';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike, presets } from './flags';
@@ -93,10 +91,10 @@ export const tasks = Object.freeze({
 export interface CloneOptions {
   /**
    * The clone flags, in any {@link FlagsLike} form; default presets.process.
-   * The library adds what it needs to wait: CLONE_PIDFD (for a thread only
-   * on Linux >= 6.9, which has thread pidfds) and, for CLONE_THREAD,
-   * CLONE_CHILD_CLEARTID. It owns the TID words the SETTID/CLEARTID flags
-   * point at. CLONE_PARENT (a sibling cannot be waited for) and
+   * The library adds what it needs to wait: CLONE_CHILD_CLEARTID for a
+   * CLONE_THREAD child (so presets.thread passes exactly glibc's list),
+   * CLONE_PIDFD for any other. It owns the TID words the SETTID/CLEARTID
+   * flags point at. CLONE_PARENT (a sibling cannot be waited for) and
    * CLONE_INTO_CGROUP are refused.
    */
   flags?: FlagsLike;
@@ -111,9 +109,6 @@ export interface CloneOptions {
 const MIN_STACK = 16 * 1024;
 const MAX_STACK = 1024 * 1024 * 1024;
 const DEFAULT_STACK = 256 * 1024;
-const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
-/** Linux 6.9 gave threads pidfds, so a thread can be joined through uv_poll. */
-const THREAD_PIDFDS = KERNEL_MAJOR > 6 || (KERNEL_MAJOR === 6 && KERNEL_MINOR >= 9);
 
 const CLONE_REFUSED: ReadonlyArray<[FlagName, string]> = [
   ['PARENT', "the child would be Node's sibling, which Node cannot wait for"],
@@ -133,13 +128,10 @@ function cloneFlags(work: Task, options: CloneOptions): CloneFlags {
   if (options.tls !== undefined && (options.tls !== 'new' || !flags.has('SETTLS'))) {
     throw invalidValue('options.tls', "is 'new', and only with CLONE_SETTLS", options.tls);
   }
-  if (flags.has('THREAD')) {
-    // Joined through the TID word the kernel clears at exit.
-    flags = flags.with('CHILD_CLEARTID');
-    if (THREAD_PIDFDS) flags = flags.with('PIDFD');
-  } else {
-    flags = flags.with('PIDFD');
-  }
+  // A thread is joined through the TID word the kernel clears at its exit
+  // (a thread pidfd is opened later, only for one that outlives a turn of
+  // the loop); anything else is waited for through its pidfd.
+  flags = flags.has('THREAD') ? flags.with('CHILD_CLEARTID') : flags.with('PIDFD');
   if (options.exitSignal === null || options.exitSignal === 0) flags = flags.withExitSignal(0);
   else if (options.exitSignal !== undefined) flags = flags.withExitSignal(validateSignal('options.exitSignal', options.exitSignal));
   return flags.check();

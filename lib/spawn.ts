@@ -322,7 +322,7 @@ export class Child implements AsyncDisposable {
     this.stderr = (this.stdio[2] as Readable | null) ?? null;
   }
 
-  /** The child's pidfd while it is unreaped; null after (and for a thread on Linux < 6.9). */
+  /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */
   get pidfd(): number | null {
     return this.#exit.info === null ? this.#handle.pidfd : null;
   }

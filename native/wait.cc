@@ -1,6 +1,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -14,6 +15,8 @@
 
 namespace lc {
 namespace {
+
+constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD, Linux 6.9
 
 uint64_t MonotonicNs() {
   timespec ts;
@@ -135,27 +138,34 @@ Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, 
   return self->Watch(env) ? object : env.Undefined();
 }
 
+int ChildHandle::StartPoll(uv_loop_t* loop) {
+  poll_ = new uv_poll_t;
+  int err = uv_poll_init(loop, poll_, pidfd_);
+  if (err != 0) {
+    delete poll_;
+    poll_ = nullptr;
+    return err;
+  }
+  poll_->data = this;
+  if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  return uv_poll_start(poll_, UV_READABLE, OnPidfdReadable);
+}
+
 bool ChildHandle::Watch(Napi::Env env) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   int err = 0;
-  if (pidfd_ >= 0) {
-    // A process's pidfd, or (Linux >= 6.9) a thread's: readable once it has exited.
-    poll_ = new uv_poll_t;
-    err = uv_poll_init(loop, poll_, pidfd_);
-    if (err == 0) {
-      poll_->data = this;
-      err = uv_poll_start(poll_, UV_READABLE, OnPidfdReadable);
-    } else {
-      delete poll_;
-      poll_ = nullptr;
-    }
-  } else if (thread_) {
-    // No thread pidfd on this kernel: look at the CLEARTID word each ms.
-    join_timer_ = new uv_timer_t;
-    uv_timer_init(loop, join_timer_);
-    join_timer_->data = this;
-    err = uv_timer_start(join_timer_, OnJoinTimer, 1, 1);
+  if (has_task_ && (pidfd_ >= 0 || thread_)) {
+    // Most tasks end within a turn of the loop: look once before paying for
+    // a poller (its epoll_ctl calls and ioctl cost more than a short task).
+    // An idle handle, because it also keeps the poll phase from blocking.
+    first_look_ = new uv_idle_t;
+    uv_idle_init(loop, first_look_);
+    first_look_->data = this;
+    err = uv_idle_start(first_look_, OnFirstIdle);
+  } else {
+    // A process's pidfd: readable once it has exited.
+    err = StartPoll(loop);
   }
   if (err == 0) return true;
   // Without a watcher nothing would reap it: do not leave it running.
@@ -164,6 +174,49 @@ bool ChildHandle::Watch(Napi::Env env) {
   Release();
   ThrowCloneError(env, err, "uv_poll_start", nullptr, 0);
   return false;
+}
+
+void ChildHandle::OnFirstIdle(uv_idle_t* idle) {
+  ChildHandle* self = static_cast<ChildHandle*>(idle->data);
+  uv_idle_stop(idle);
+  uv_close(reinterpret_cast<uv_handle_t*>(idle), [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
+  self->first_look_ = nullptr;
+  if (self->Reap(false) != 0) {
+    self->OnExitObserved();
+    return;
+  }
+  int err = self->thread_ ? self->WatchThread(idle->loop) : self->StartPoll(idle->loop);
+  if (err == 1) {
+    self->OnExitObserved();
+    return;
+  }
+  if (err != 0) {
+    // Cannot watch it: end it now rather than never report it.
+    self->SendKill(SIGKILL);
+    self->Reap(true);
+    self->OnExitObserved();
+  }
+}
+
+// A thread still running after a turn of the loop gets a pidfd now, not at
+// birth: most never need one. Its TID cannot name another thread while the
+// CLEARTID word still holds it, so checking the word after pidfd_open
+// proves the pidfd is this thread's. Returns 1 if it has already gone, 0
+// when watched, or a negative uv error.
+int ChildHandle::WatchThread(uv_loop_t* loop) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, kPidfdThread));
+  if (fd < 0 && errno == ESRCH) return Reap(true);  // released, so the word is already 0
+  if (fd >= 0) {
+    pidfd_ = fd;
+    if (Reap(false) != 0) return 1;
+    return StartPoll(loop);
+  }
+  // No thread pidfds before Linux 6.9: look at the CLEARTID word each ms.
+  join_timer_ = new uv_timer_t;
+  uv_timer_init(loop, join_timer_);
+  join_timer_->data = this;
+  if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(join_timer_));
+  return uv_timer_start(join_timer_, OnJoinTimer, 1, 1);
 }
 
 int ChildHandle::JoinThread(bool block) {
@@ -214,6 +267,12 @@ int ChildHandle::Reap(bool block) {
 }
 
 void ChildHandle::Release() {
+  if (first_look_ != nullptr) {
+    uv_idle_stop(first_look_);
+    uv_close(reinterpret_cast<uv_handle_t*>(first_look_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
+    first_look_ = nullptr;
+  }
   if (join_timer_ != nullptr) {
     uv_timer_stop(join_timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(join_timer_),
@@ -364,11 +423,15 @@ Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {
-  if (poll_ != nullptr) {
-    if (info[0].ToBoolean().Value()) {
-      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  const bool ref = info[0].ToBoolean().Value();
+  ref_ = ref;
+  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(poll_), reinterpret_cast<uv_handle_t*>(first_look_),
+                              reinterpret_cast<uv_handle_t*>(join_timer_)}) {
+    if (handle == nullptr) continue;
+    if (ref) {
+      uv_ref(handle);
     } else {
-      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+      uv_unref(handle);
     }
   }
   return info.Env().Undefined();

@@ -52,6 +52,9 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   bool Watch(Napi::Env env);
   static void OnPidfdReadable(uv_poll_t* poll, int status, int events);
   static void OnJoinTimer(uv_timer_t* timer);
+  static void OnFirstIdle(uv_idle_t* idle);
+  int StartPoll(uv_loop_t* loop);
+  int WatchThread(uv_loop_t* loop);
   void OnExitObserved();
   int JoinThread(bool block);
   void SendKill(int signal);
@@ -69,7 +72,9 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   uint64_t started_ns_ = 0;
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* join_timer_ = nullptr;  // threads without a thread pidfd (Linux < 6.9)
+  uv_idle_t* first_look_ = nullptr;   // tasks: one loop turn before a pidfd poll
   bool reaped_ = false;
+  bool ref_ = true;              // keeps the loop alive until the exit (Child.ref/unref)
   bool thread_ = false;          // CLONE_THREAD: joined through the CLEARTID word, not reaped
   bool has_task_ = false;
   TaskResources task_;
