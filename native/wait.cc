@@ -204,6 +204,7 @@ void ChildHandle::OnFirstIdle(uv_idle_t* idle) {
 // proves the pidfd is this thread's. Returns 1 if it has already gone, 0
 // when watched, or a negative uv error.
 int ChildHandle::WatchThread(uv_loop_t* loop) {
+  if (pidfd_ >= 0) return StartPoll(loop);  // asked for with CLONE_PIDFD at birth
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, kPidfdThread));
   if (fd < 0 && errno == ESRCH) return Reap(true);  // released, so the word is already 0
   if (fd >= 0) {

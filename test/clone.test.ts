@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CloneFlags, clone, presets, tasks } from '../lib';
-import { execStackCount, hasCommand, itIf, mappingCount, processRunning, ROOT, zombieChildren } from './helpers';
+import { execStackCount, hasCommand, itIf, mappingCount, openFdCount, processRunning, ROOT, zombieChildren } from './helpers';
 
 const THREAD_FLAGS =
   'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID';
@@ -172,6 +172,16 @@ describe('clone(task)', () => {
       await clone(tasks.sleep(300), { flags: presets.thread }).wait();
       clearInterval(timer);
       expect(ticks).toBeGreaterThan(20);
+    });
+
+    it('a thread asked for with CLONE_PIDFD is watched through that pidfd, and no descriptor leaks', async () => {
+      const fds = openFdCount();
+      for (let i = 0; i < 20; i++) {
+        const child = clone(tasks.sleep(20), { flags: presets.thread.with('PIDFD') });
+        expect(child.pidfd).toEqual(expect.any(Number));
+        await child.wait();
+      }
+      expect(openFdCount()).toBe(fds);
     });
 
     it('a non-SIGCHLD exit signal, and none, are waited for', async () => {
