@@ -10,7 +10,8 @@
         "native/child.cc",
         "native/wait.cc",
         "native/errors.cc",
-        "native/tasks.cc"
+        "native/tasks.cc",
+        "native/probe.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

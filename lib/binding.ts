@@ -43,6 +43,14 @@ export interface NativeTaskProbe {
   stackPointer: bigint;
 }
 
+export interface NativeSharingObservation {
+  tgid: number;
+  ppid: number;
+  semopErrno: number;
+  /** mnt, uts, ipc, user, pid, net, cgroup, time, as the child stat()s them. */
+  nsInodes: number[];
+}
+
 export interface NativeExit {
   pid: number;
   exitCode: number | null;
@@ -53,7 +61,7 @@ export interface NativeExit {
   /** Tasks only: whether the task finished, was cancelled by kill(), and its result. */
   taskDone?: boolean;
   cancelled?: boolean;
-  value?: number | bigint | NativeTaskProbe;
+  value?: number | bigint | NativeTaskProbe | NativeSharingObservation;
 }
 
 /** The normalized task request clone.ts hands to native/options.cc. */
@@ -66,6 +74,13 @@ export interface NativeTaskPlan {
   end: number;
   data?: ArrayBufferView;
   payload?: Uint8Array;
+  /** The sharing probe's marks (kind 8). */
+  word?: Uint8Array;
+  umask?: number;
+  fdSource?: number;
+  fdTarget?: number;
+  semid?: number;
+  signal?: number;
   /** Exactly the CLONE_* bits to pass. */
   flags: bigint;
   exitSignal: number;
@@ -94,6 +109,16 @@ export interface NativeBinding {
   setErrorFactory(factory: typeof makeSystemError): void;
   clone3Unavailable(): boolean;
   readonly pageSize: number;
+  /** The parent's side of explain.ts's probe. */
+  readonly probeSupport: {
+    /** 0 default, 1 ignored, 2 a handler. */
+    saveDisposition(signal: number): number;
+    currentDisposition(signal: number): number;
+    restoreDisposition(signal: number): void;
+    semaphoreCreate(): number;
+    semaphoreValue(id: number): number;
+    semaphoreRemove(id: number): void;
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

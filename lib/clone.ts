@@ -6,7 +6,7 @@ import { CloneFlags, type FlagName, type FlagsLike, presets } from './flags';
 import { Child, ExitLatch } from './spawn';
 import { type SignalLike, validateInteger, validateObject, validateSignal } from './validate';
 
-const TASK_KIND = { sumArray: 1, write: 2, exit: 3, sleep: 4, spin: 5, probe: 6, fault: 7 } as const;
+const TASK_KIND = { sumArray: 1, write: 2, exit: 3, sleep: 4, spin: 5, probe: 6, fault: 7, probeSharing: 8 } as const;
 const FAULT_KIND = { segv: 1, 'stack-overflow': 2, abort: 3 } as const;
 
 /** How a fault task fails: a null write, a stack overflow into the guard page, or SIGABRT. */
@@ -87,6 +87,11 @@ export const tasks = Object.freeze({
     return task('fault', { fault: FAULT_KIND[kind] });
   },
 });
+
+/** @internal explain.ts's probe: the marks a child leaves, see native/tasks.h. */
+export function sharingProbeTask(fields: { word: Uint8Array; umask: number; fdSource: number; fdTarget: number; semid: number; signal: number }): Task {
+  return task('probeSharing', fields as Partial<NativeTaskPlan>);
+}
 
 export interface CloneOptions {
   /**

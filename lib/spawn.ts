@@ -6,7 +6,7 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeStdioSlot } from './binding';
+import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot } from './binding';
 import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 import {
@@ -105,7 +105,7 @@ export interface ExitInfo {
   /** From the clone to the reap (or, for a thread, the join). */
   elapsedMs: number;
   /** clone() tasks: the task's result (sumArray's sum, write's byte count, probe's report). */
-  value?: number | bigint | TaskProbe;
+  value?: number | bigint | TaskProbe | NativeSharingObservation;
 }
 
 /** What tasks.probe() reports from inside the child. */

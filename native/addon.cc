@@ -9,6 +9,7 @@
 #include "child.h"
 #include "errors.h"
 #include "options.h"
+#include "probe.h"
 #include "syscall.h"
 #include "tasks.h"
 #include "wait.h"
@@ -110,6 +111,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
+  exports.Set("probeSupport", ProbeSupport(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   return exports;
 }

@@ -216,6 +216,36 @@ bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min,
   return true;
 }
 
+// The marks the sharing probe leaves: a word in a Buffer of Node's (the
+// child writes it at the same address), a umask, an fd pair, a semaphore
+// and a signal.
+bool ReadSharingProbe(Napi::Env env, Napi::Object object, SharingProbe* probe) {
+  Napi::Value word = object.Get("word");
+  if (env.IsExceptionPending()) return false;
+  if (!word.IsTypedArray() || word.As<Napi::TypedArray>().ByteLength() < sizeof(uint64_t)) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.word must be a typed array of 8 bytes or more");
+    return false;
+  }
+  Napi::TypedArray array = word.As<Napi::TypedArray>();
+  probe->word = reinterpret_cast<uint64_t*>(static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset());
+  if (reinterpret_cast<uintptr_t>(probe->word) % alignof(uint64_t) != 0) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.word must be 8-byte aligned");
+    return false;
+  }
+  int64_t umask = 0, source = 0, target = 0, semid = 0, signal = 0;
+  if (!ReadInt64(env, object, "umask", 0, 0777, &umask) || !ReadInt64(env, object, "fdSource", 0, INT32_MAX, &source) ||
+      !ReadInt64(env, object, "fdTarget", 0, INT32_MAX, &target) || !ReadInt64(env, object, "semid", 0, INT32_MAX, &semid) ||
+      !ReadInt64(env, object, "signal", 1, 64, &signal)) {
+    return false;
+  }
+  probe->umask = static_cast<int32_t>(umask);
+  probe->fd_source = static_cast<int32_t>(source);
+  probe->fd_target = static_cast<int32_t>(target);
+  probe->semid = static_cast<int32_t>(semid);
+  probe->signal = static_cast<int32_t>(signal);
+  return true;
+}
+
 // A MAP_SHARED block big enough for the header and `payload` bytes.
 TaskBlock* MapTaskBlock(size_t payload, size_t* size) {
   const size_t page = PageSize();
@@ -225,13 +255,14 @@ TaskBlock* MapTaskBlock(size_t payload, size_t* size) {
 
 bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
   int64_t kind = 0, fault = 0, fd = 0, start = 0, end = 0;
-  if (!ReadInt64(env, object, "kind", 1, 7, &kind)) return false;
+  if (!ReadInt64(env, object, "kind", 1, 8, &kind)) return false;
   block->kind = static_cast<TaskKind>(kind);
   if (!ReadInt64(env, object, "arg", INT32_MIN, INT32_MAX, &block->arg)) return false;
   if (!ReadInt64(env, object, "fault", 0, 3, &fault)) return false;
   block->fault = static_cast<FaultKind>(fault);
   if (!ReadInt64(env, object, "fd", 0, INT32_MAX, &fd)) return false;
   block->fd = static_cast<int32_t>(fd);
+  if (block->kind == TaskKind::kProbeSharing) return ReadSharingProbe(env, object, &block->sharing);
   if (block->kind != TaskKind::kSumArray) return true;
   const int64_t kMaxIndex = (1LL << 53);
   if (!ReadInt64(env, object, "start", 0, kMaxIndex, &start) || !ReadInt64(env, object, "end", 0, kMaxIndex, &end)) return false;

@@ -1,6 +1,9 @@
 #include "tasks.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -167,6 +170,44 @@ __attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
   RawExit(127);
 }
 
+// The number after `field` (e.g. "\nPPid:\t") in a /proc status text.
+int64_t StatusField(const char* text, long length, const char* field) {
+  for (long i = 0; i < length; i++) {
+    long j = 0;
+    while (field[j] != 0 && i + j < length && text[i + j] == field[j]) j++;
+    if (field[j] != 0) continue;
+    int64_t value = 0;
+    for (long k = i + j; k < length && text[k] >= '0' && text[k] <= '9'; k++) value = value * 10 + (text[k] - '0');
+    return value;
+  }
+  return -1;
+}
+
+// Leaves one mark per resource, then reads who it is and where it lives.
+void ProbeSharing(TaskBlock* block) {
+  SharingProbe& p = block->sharing;
+  __atomic_store_n(p.word, kProbeMagic, __ATOMIC_RELAXED);
+  RawSyscall(SYS_umask, p.umask);
+  RawSyscall(SYS_dup3, p.fd_source, p.fd_target, O_CLOEXEC);
+  KernelSigaction ignore = {};
+  ignore.handler = SIG_IGN;
+  RawSyscall(SYS_rt_sigaction, p.signal, reinterpret_cast<long>(&ignore), 0, sizeof(long));
+  sembuf up = {0, 1, SEM_UNDO};
+  long r = RawSyscall(SYS_semop, p.semid, reinterpret_cast<long>(&up), 1);
+  p.semop_errno = r < 0 ? static_cast<int32_t>(-r) : 0;
+  for (int i = 0; i < kNamespaceCount; i++) {
+    struct stat st;
+    r = RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(kNamespacePaths[i]), reinterpret_cast<long>(&st), 0);
+    p.ns_inode[i] = r == 0 ? st.st_ino : 0;
+  }
+  char status[4096];
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/thread-self/status"), O_RDONLY | O_CLOEXEC);
+  long length = fd < 0 ? 0 : RawSyscall(SYS_read, fd, reinterpret_cast<long>(status), sizeof status);
+  if (fd >= 0) RawSyscall(SYS_close, fd);
+  p.tgid = StatusField(status, length, "\nTgid:\t");
+  p.ppid = StatusField(status, length, "\nPPid:\t");
+}
+
 // A child with handlers of its own is an ordinary process from here on:
 // default dispositions, nothing blocked. A child sharing Node's handlers
 // keeps every signal blocked, so none of Node's handlers ever runs in it.
@@ -195,6 +236,7 @@ int TaskChildMain(void* arg) {
     case TaskKind::kSpin: finished = Spin(block); break;
     case TaskKind::kProbe: Probe(block); break;
     case TaskKind::kFault: Fault(block);
+    case TaskKind::kProbeSharing: ProbeSharing(block); break;
   }
   if (!finished) {
     block->cancelled = 1;

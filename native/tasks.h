@@ -10,7 +10,7 @@
 
 namespace lc {
 
-enum class TaskKind : int32_t { kSumArray = 1, kWrite, kExit, kSleep, kSpin, kProbe, kFault };
+enum class TaskKind : int32_t { kSumArray = 1, kWrite, kExit, kSleep, kSpin, kProbe, kFault, kProbeSharing };
 enum class ElementType : int32_t {
   kInt8 = 1,
   kUint8,
@@ -41,6 +41,33 @@ struct TaskProbe {
   int64_t gid;
   uint64_t thread_pointer;  // the fs base
   uint64_t stack_pointer;
+};
+
+// The namespaces the sharing probe compares, in /proc/<tid>/ns names.
+constexpr int kNamespaceCount = 8;
+constexpr const char* kNamespacePaths[kNamespaceCount] = {
+    "/proc/thread-self/ns/mnt",  "/proc/thread-self/ns/uts",    "/proc/thread-self/ns/ipc",
+    "/proc/thread-self/ns/user", "/proc/thread-self/ns/pid",    "/proc/thread-self/ns/net",
+    "/proc/thread-self/ns/cgroup", "/proc/thread-self/ns/time",
+};
+constexpr uint64_t kProbeMagic = 0x6c696e75782d636cULL;  // "linux-cl"
+
+// What the sharing probe changes from inside the child (the parent then
+// looks at its own state), and what it reads there.
+struct SharingProbe {
+  // In: where and how to leave marks.
+  uint64_t* word;        // in the parent's private memory: written with kProbeMagic
+  int32_t umask;         // set in the child
+  int32_t fd_source;     // dup3'd to fd_target in the child
+  int32_t fd_target;
+  int32_t semid;         // semop +1 with SEM_UNDO
+  int32_t signal;        // set to SIG_IGN in the child
+  // Out: as the child sees itself (from /proc/thread-self, which a new PID
+  // namespace does not hide, unlike getppid()).
+  int64_t tgid;
+  int64_t ppid;
+  uint64_t ns_inode[kNamespaceCount];
+  int32_t semop_errno;
 };
 
 // One MAP_SHARED page (more for write's bytes): the parent reads it whatever
@@ -74,6 +101,7 @@ struct TaskBlock {
     uint64_t u64;
   } value;
   TaskProbe probe;
+  SharingProbe sharing;
   rusage usage;                 // RUSAGE_THREAD, for threads (waitid reports processes)
 
   unsigned char* payload() { return reinterpret_cast<unsigned char*>(this + 1); }

@@ -54,6 +54,17 @@ void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out) {
     case ValueKind::kBigInt64: out.Set("value", Napi::BigInt::New(env, block.value.i64)); break;
     case ValueKind::kBigUint64: out.Set("value", Napi::BigInt::New(env, block.value.u64)); break;
   }
+  if (block.kind == TaskKind::kProbeSharing) {
+    const SharingProbe& p = block.sharing;
+    Napi::Object sharing = Napi::Object::New(env);
+    sharing.Set("tgid", static_cast<double>(p.tgid));
+    sharing.Set("ppid", static_cast<double>(p.ppid));
+    sharing.Set("semopErrno", static_cast<double>(p.semop_errno));
+    Napi::Array inodes = Napi::Array::New(env, kNamespaceCount);
+    for (int i = 0; i < kNamespaceCount; i++) inodes.Set(i, static_cast<double>(p.ns_inode[i]));
+    sharing.Set("nsInodes", inodes);
+    out.Set("value", sharing);
+  }
   if (block.kind == TaskKind::kProbe) {
     const TaskProbe& p = block.probe;
     Napi::Object probe = Napi::Object::New(env);
