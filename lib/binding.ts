@@ -39,6 +39,7 @@ export interface NativeTaskProbe {
   ppid: number;
   uid: number;
   gid: number;
+  /** The child's fs base: its TCB with CLONE_SETTLS. */
   threadPointer: bigint;
   stackPointer: bigint;
 }

@@ -6,7 +6,7 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot } from './binding';
+import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot, type NativeTaskProbe } from './binding';
 import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 import {
@@ -109,17 +109,7 @@ export interface ExitInfo {
 }
 
 /** What tasks.probe() reports from inside the child. */
-export interface TaskProbe {
-  pid: number;
-  tid: number;
-  tgid: number;
-  ppid: number;
-  uid: number;
-  gid: number;
-  /** The child's fs base: its TCB with CLONE_SETTLS. */
-  threadPointer: bigint;
-  stackPointer: bigint;
-}
+export type TaskProbe = NativeTaskProbe;
 
 export interface RunResult extends ExitInfo {
   stdout: string | Buffer;

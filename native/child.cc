@@ -132,7 +132,7 @@ int ExecChildMain(void* arg) {
 
 struct CachedStack {
   Stack stack;
-  ~CachedStack() { StackFree(&stack); }
+  ~CachedStack() { Unmap(&stack); }
 };
 
 uint64_t MonotonicNs() {

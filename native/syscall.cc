@@ -59,12 +59,24 @@ struct TaskMemoryCache {
   std::vector<Tls> tls;
   std::vector<void*> shared_pages;
   ~TaskMemoryCache() {
-    for (Stack& stack : stacks) StackFree(&stack);
-    for (Tls& block : tls) TlsFree(&block);
+    for (Stack& stack : stacks) Unmap(&stack);
+    for (Tls& block : tls) Unmap(&block);
     for (void* page : shared_pages) munmap(page, PageSize());
   }
 };
 thread_local TaskMemoryCache task_cache;
+
+// Keeps `mapping` for reuse if the cache has room, else unmaps it.
+template <typename T>
+void Recycle(std::vector<T>* cache, T* mapping) {
+  if (mapping->map == nullptr) return;
+  if (cache->size() < kCachedPerKind) {
+    cache->push_back(*mapping);
+    *mapping = T();
+  } else {
+    Unmap(mapping);
+  }
+}
 
 // Writes the TCB words of a fresh or reused TLS block.
 void InitTcb(const Tls& tls) {
@@ -105,11 +117,11 @@ int StackAllocate(size_t usable, Stack* out) {
   return 0;
 }
 
-void StackFree(Stack* stack) {
-  if (stack->map == nullptr) return;
-  munmap(stack->map, stack->map_size);
-  stack->map = nullptr;
-  stack->map_size = 0;
+void Unmap(Mapping* mapping) {
+  if (mapping->map == nullptr) return;
+  munmap(mapping->map, mapping->map_size);
+  mapping->map = nullptr;
+  mapping->map_size = 0;
 }
 
 int TlsAllocate(Tls* out) {
@@ -120,13 +132,6 @@ int TlsAllocate(Tls* out) {
   out->map_size = size;
   InitTcb(*out);
   return 0;
-}
-
-void TlsFree(Tls* tls) {
-  if (tls->map == nullptr) return;
-  munmap(tls->map, tls->map_size);
-  tls->map = nullptr;
-  tls->map_size = 0;
 }
 
 int TaskStackAllocate(size_t usable, Stack* out) {
@@ -142,15 +147,7 @@ int TaskStackAllocate(size_t usable, Stack* out) {
   return StackAllocate(usable, out);
 }
 
-void TaskStackRelease(Stack* stack) {
-  if (stack->map == nullptr) return;
-  if (task_cache.stacks.size() < kCachedPerKind) {
-    task_cache.stacks.push_back(*stack);
-    *stack = Stack();
-  } else {
-    StackFree(stack);
-  }
-}
+void TaskStackRelease(Stack* stack) { Recycle(&task_cache.stacks, stack); }
 
 int TaskTlsAllocate(Tls* out) {
   if (task_cache.tls.empty()) return TlsAllocate(out);
@@ -160,15 +157,7 @@ int TaskTlsAllocate(Tls* out) {
   return 0;
 }
 
-void TaskTlsRelease(Tls* tls) {
-  if (tls->map == nullptr) return;
-  if (task_cache.tls.size() < kCachedPerKind) {
-    task_cache.tls.push_back(*tls);
-    *tls = Tls();
-  } else {
-    TlsFree(tls);
-  }
-}
+void TaskTlsRelease(Tls* tls) { Recycle(&task_cache.tls, tls); }
 
 void* SharedAllocate(size_t size) {
   if (size == PageSize() && !task_cache.shared_pages.empty()) {

@@ -9,12 +9,17 @@
 
 namespace lc {
 
+// A private anonymous mapping the library made for a child.
+struct Mapping {
+  char* map = nullptr;
+  size_t map_size = 0;
+};
+void Unmap(Mapping* mapping);
+
 // An mmap'd stack with a PROT_NONE guard page below it, so an overflow
 // faults instead of running into whatever is mapped underneath.
-struct Stack {
-  char* map = nullptr;  // start of the mapping: the guard page
-  size_t map_size = 0;  // guard page + usable size
-  char* base() const;   // lowest usable byte
+struct Stack : Mapping {
+  char* base() const;   // lowest usable byte, above the guard page
   size_t size() const;  // usable bytes
   char* top() const { return map + map_size; }
 };
@@ -22,20 +27,16 @@ struct Stack {
 size_t PageSize();
 // `usable` must be page-aligned. Returns 0 or -errno.
 int StackAllocate(size_t usable, Stack* out);
-void StackFree(Stack* stack);
 
 // A thread control block for CLONE_SETTLS, as x86_64 glibc lays it out: the
 // first word (and `self`, two words on) point to the TCB itself, and the
 // stack-protector and pointer guards are the creator's, so code built with
 // -fstack-protector finds the canary it expects at %fs:0x28. The page below
 // the TCB is mapped too, where static TLS would live.
-struct Tls {
-  char* map = nullptr;
-  size_t map_size = 0;
+struct Tls : Mapping {
   uint64_t tcb() const { return map == nullptr ? 0 : reinterpret_cast<uint64_t>(map + map_size / 2); }
 };
 int TlsAllocate(Tls* out);  // 0 or -errno
-void TlsFree(Tls* tls);
 
 // Task children's memory, through a small per-thread cache: mapping and
 // unmapping in a multi-threaded process costs TLB-shootdown IPIs, and a
