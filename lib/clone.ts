@@ -2,7 +2,7 @@
 // threads, memory-sharing processes, and processes that share nothing.
 import { binding, type NativeTaskPlan } from './binding';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
-import { CloneFlags, type FlagName, type FlagsLike, presets } from './flags';
+import { CloneFlags, type FlagsLike, presets } from './flags';
 import { Child, ExitLatch } from './spawn';
 import { type SignalLike, validateInteger, validateObject, validateSignal } from './validate';
 
@@ -99,8 +99,8 @@ export interface CloneOptions {
    * The library adds what it needs to wait: CLONE_CHILD_CLEARTID for a
    * CLONE_THREAD child (so presets.thread passes exactly glibc's list),
    * CLONE_PIDFD for any other. It owns the TID words the SETTID/CLEARTID
-   * flags point at. CLONE_PARENT (a sibling cannot be waited for) and
-   * CLONE_INTO_CGROUP are refused.
+   * flags point at. CLONE_PARENT is refused without CLONE_THREAD (the child
+   * would belong to Node's parent), and CLONE_INTO_CGROUP always.
    */
   flags?: FlagsLike;
   /** The child's stack in bytes, rounded up to pages: 16 KiB to 1 GiB, default 256 KiB. A PROT_NONE guard page sits below it. */
@@ -115,18 +115,25 @@ const MIN_STACK = 16 * 1024;
 const MAX_STACK = 1024 * 1024 * 1024;
 const DEFAULT_STACK = 256 * 1024;
 
-const CLONE_REFUSED: ReadonlyArray<[FlagName, string]> = [
-  ['PARENT', "the child would be Node's sibling, which Node cannot wait for"],
-  ['INTO_CGROUP', 'it needs a cgroup descriptor, which clone does not take'],
-];
-
 function refuse(message: string): never {
   throw codedError(new RangeError(message), 'ERR_INVALID_CLONE_FLAGS');
 }
 
+/**
+ * CLONE_PARENT without CLONE_THREAD makes the child Node's sibling: its
+ * exit goes to Node's parent, which may never reap it. A thread's parent is
+ * its group's parent anyway, so with CLONE_THREAD the flag changes nothing.
+ */
+export function refuseSiblingProcess(flags: CloneFlags, what: string): void {
+  if (flags.has('PARENT') && !flags.has('THREAD')) {
+    refuse(`${what} cannot use CLONE_PARENT without CLONE_THREAD: the child would be a child of Node’s parent, which may never reap it`);
+  }
+}
+
 function cloneFlags(work: Task, options: CloneOptions): CloneFlags {
   let flags = CloneFlags.from(options.flags ?? presets.process);
-  for (const [name, why] of CLONE_REFUSED) if (flags.has(name)) refuse(`clone cannot use CLONE_${name}: ${why}`);
+  refuseSiblingProcess(flags, 'clone');
+  if (flags.has('INTO_CGROUP')) refuse('clone cannot use CLONE_INTO_CGROUP: it needs a cgroup descriptor, which clone does not take');
   if (work.kind === 'fault' && flags.has('SIGHAND')) {
     refuse('a fault task cannot run with CLONE_SIGHAND: the fault would run Node’s signal handlers, and in a CLONE_THREAD child end Node');
   }

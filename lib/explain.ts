@@ -4,7 +4,7 @@ import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 
 import { binding, type NativeSharingObservation } from './binding';
-import { clone, sharingProbeTask } from './clone';
+import { clone, refuseSiblingProcess, sharingProbeTask } from './clone';
 import { codedError } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 
@@ -159,14 +159,12 @@ async function measure(flags: CloneFlags): Promise<SharingReport> {
  * on each resource (a word in Node's memory, its umask, an fd, a signal
  * disposition, a semaphore with SEM_UNDO) and reports its thread group,
  * parent and namespace inodes; Node then looks at its own side and puts
- * everything back. Probes run one at a time. CLONE_PARENT is refused: its
- * child would belong to Node's parent, which may never reap it.
+ * everything back. Probes run one at a time. CLONE_PARENT is refused
+ * without CLONE_THREAD: its child would belong to Node's parent.
  */
 export function probe(flags: FlagsLike): Promise<SharingReport> {
   const f = CloneFlags.from(flags).check();
-  if (f.has('PARENT')) {
-    throw codedError(new RangeError('probe cannot use CLONE_PARENT: the child would be a child of Node’s parent, which may never reap it'), 'ERR_INVALID_CLONE_FLAGS');
-  }
+  refuseSiblingProcess(f, 'probe');
   const result = queue.then(() => measure(f));
   queue = result.catch(() => undefined);
   return result;

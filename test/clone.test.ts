@@ -229,6 +229,12 @@ describe('clone(task)', () => {
     });
   });
 
+  it('CLONE_PARENT with CLONE_THREAD is a thread like any other', async () => {
+    const child = clone(tasks.probe(), { flags: presets.thread.with('PARENT') });
+    const { value } = await child.wait();
+    expect(value).toMatchObject({ tgid: process.pid, ppid: process.ppid });
+  });
+
   describe('refusals', () => {
     it('fault() with CLONE_THREAD (or any CLONE_SIGHAND) is refused with a coded error', () => {
       for (const flags of [presets.thread, 'CLONE_VM|CLONE_SIGHAND|SIGCHLD']) {
@@ -240,7 +246,8 @@ describe('clone(task)', () => {
       ['not a task', () => clone({ kind: 'nope' } as never), 'ERR_INVALID_ARG_TYPE'],
       ['unknown option', () => clone(tasks.exit(0), { stack: 1 } as never), 'ERR_INVALID_ARG_VALUE'],
       ['kernel rule', () => clone(tasks.exit(0), { flags: 'CLONE_THREAD|CLONE_VM' }), 'ERR_INVALID_CLONE_FLAGS'],
-      ['CLONE_PARENT', () => clone(tasks.exit(0), { flags: 'CLONE_PARENT' }), 'ERR_INVALID_CLONE_FLAGS'],
+      ['CLONE_PARENT without CLONE_THREAD', () => clone(tasks.exit(0), { flags: 'CLONE_PARENT' }), 'ERR_INVALID_CLONE_FLAGS'],
+      ['CLONE_INTO_CGROUP', () => clone(tasks.exit(0), { flags: 'CLONE_INTO_CGROUP|SIGCHLD' }), 'ERR_INVALID_CLONE_FLAGS'],
       ['exit code', () => tasks.exit(256), 'ERR_OUT_OF_RANGE'],
       ['sleep ms', () => tasks.sleep(-1), 'ERR_OUT_OF_RANGE'],
       ['write data', () => tasks.write(1, 5 as never), 'ERR_INVALID_ARG_TYPE'],

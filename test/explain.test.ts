@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 import { CloneFlags, explain, NAMESPACES, presets, probe, RESOURCES, type SharingReport } from '../lib';
-import { CLI, zombieChildren } from './helpers';
+import { CLI, hasCommand, itIf, zombieChildren } from './helpers';
 
 const SETS = [
   presets.thread,
@@ -21,6 +21,7 @@ const SETS = [
   'CLONE_NEWTIME|SIGCHLD',
   'CLONE_VM|CLONE_NEWTIME|SIGCHLD',
   'CLONE_VM|CLONE_FILES|CLONE_VFORK|CLONE_NEWUTS',
+  'CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_PARENT|CLONE_CHILD_CLEARTID',
 ];
 
 const verdicts = (r: SharingReport) => Object.fromEntries([...RESOURCES, ...NAMESPACES].map((k) => [k, r[k]]));
@@ -85,6 +86,13 @@ describe('linux-clone explain and probe', () => {
     expect(stdout.split('\n')[0]!.trim().split(/\s+/)).toEqual(['thread', 'vfork', 'process', 'container']);
     expect(stdout).toMatch(/^ {2}memory +shared +shared +copied +copied$/m);
     expect(stdout).not.toContain('\u001b[');
+  });
+
+  itIf(hasCommand('script'), 'script (util-linux)')('colours the verdicts on a terminal, and NO_COLOR turns it off', () => {
+    const onTty = (env: NodeJS.ProcessEnv) =>
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} explain CLONE_VM`, '/dev/null'], { encoding: 'utf8', env }).stdout;
+    expect(onTty(process.env)).toContain('\u001b[32mshared');
+    expect(onTty({ ...process.env, NO_COLOR: '1' })).not.toContain('\u001b[');
   });
 
   it('probe SPEC prints a table whose verdicts match explain SPEC', () => {
