@@ -2,7 +2,7 @@
 // fallback under a seccomp filter that refuses clone3.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CloneFlags } from '../lib';
@@ -58,45 +58,55 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
   });
 });
 
-describe('clone fallback when clone3 answers ENOSYS', () => {
-  let seccompRun: string;
-  beforeAll(() => {
-    // Installs a filter that makes clone3 fail with ENOSYS, as older
-    // container runtimes do, then execs the rest of its argv.
-    seccompRun = compileC(
-      'no-clone3',
-      `#include <errno.h>
+/** Runs argv under a seccomp filter that makes syscall `nr` fail with `errno`, as older kernels or container runtimes would. */
+let denySyscall: (nr: number, errno: number, argv: string[]) => ReturnType<typeof spawnSync<string>>;
+let denyBin: string;
+
+beforeAll(() => {
+  const bin = compileC(
+    'deny-syscall',
+    `#include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
+  if (argc < 4) return 2;
+  unsigned nr = (unsigned)atoi(argv[1]), err = (unsigned)atoi(argv[2]);
   struct sock_filter filter[] = {
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   struct sock_fprog prog = { sizeof filter / sizeof filter[0], filter };
-  if (argc < 2) return 2;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) { perror("seccomp"); return 1; }
-  execvp(argv[1], argv + 1);
+  execvp(argv[3], argv + 3);
   perror("execvp");
   return 127;
 }`,
-    );
-  });
+  );
+  denyBin = bin;
+  denySyscall = (nr, errno, argv) => spawnSync(bin, [String(nr), String(errno), ...argv], { encoding: 'utf8' });
+});
+
+const SYS_CLONE3 = 435;
+const SYS_PIDFD_OPEN = 434;
+const { ENOSYS, EINVAL } = constants.errno;
+
+describe('clone fallback when clone3 answers ENOSYS', () => {
+  const seccompRun = (argv: string[]) => denySyscall(SYS_CLONE3, ENOSYS, argv);
 
   it('spawns through clone with the same flags, and says so', () => {
     const sets = ['', 'CLONE_NEWUTS|CLONE_NEWPID', 'SIGUSR1'];
-    const result = spawnSync(seccompRun, [process.execPath, '-e', spawnScript(sets)], { encoding: 'utf8' });
+    const result = seccompRun([process.execPath, '-e', spawnScript(sets)]);
     expect(result.stderr).toBe('');
     expect(result.stdout.trim().split('\n')).toEqual([
       'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD clone',
@@ -108,9 +118,8 @@ int main(int argc, char **argv) {
   itIf(hasCommand('strace'), 'strace')('strace sees the legacy clone with our flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
     const log = join(dir, 'trace');
-    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', seccompRun, process.execPath, '-e', spawnScript(['CLONE_NEWUTS'])], {
-      encoding: 'utf8',
-    });
+    const argv = [denyBin, String(SYS_CLONE3), String(ENOSYS), process.execPath, '-e', spawnScript(['CLONE_NEWUTS'])];
+    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', ...argv], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
     const trace = readFileSync(log, 'utf8');
     expect(trace).toMatch(/clone3\(.*CLONE_PIDFD.*= -1 ENOSYS/);
@@ -124,11 +133,26 @@ int main(int argc, char **argv) {
         try { lib.spawn('/bin/true', [], { flags }); console.log('spawned'); }
         catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, hint: /clone cannot express/.test(e.message) })); }
       }`;
-    const result = spawnSync(seccompRun, [process.execPath, '-e', script], { encoding: 'utf8' });
+    const result = seccompRun([process.execPath, '-e', script]);
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
     expect(lines).toEqual([
       { code: 'ENOSYS', syscall: 'clone3', hint: true },
       { code: 'ENOSYS', syscall: 'clone3', hint: true },
     ]);
+  });
+});
+
+describe('thread joins without thread pidfds (Linux < 6.9)', () => {
+  it('wait() falls back to looking at the CLEARTID word, and joins every thread', () => {
+    const script = `
+      const lib = require(${JSON.stringify(DIST)});
+      (async () => {
+        const exits = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+          lib.clone(lib.tasks.sleep(20 + i), { flags: lib.presets.thread }).wait()));
+        console.log(exits.map((e) => e.exitCode).join(','));
+      })();`;
+    const result = denySyscall(SYS_PIDFD_OPEN, EINVAL, [process.execPath, '-e', script]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe(new Array(20).fill(0).join(','));
   });
 });
