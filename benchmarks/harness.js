@@ -1,15 +1,17 @@
 'use strict';
 // What every benchmark shares: arguments, C baselines built with the system
-// compiler at bench time, the run's context, and the report.
+// compiler at bench time, progress on a terminal, the run's context, the
+// tables, the JSON result and the SVG chart (vega-lite, rendered in Node).
 const { execFileSync } = require('node:child_process');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 
 const C_DIR = join(__dirname, 'c');
-const RESULTS = join(__dirname, 'results');
+/** Where results and charts go; tests send them elsewhere. */
+const RESULTS = process.env.LINUX_CLONE_BENCH_RESULTS || join(__dirname, 'results');
 
-/** --quick, --json, --iterations N, --heaps 0,1024 */
+/** --quick, --json, --iterations N, --heaps 0,1024 (MiB), --workers 1,2 */
 function parseArgs(argv, defaults) {
   const options = { ...defaults, quick: argv.includes('--quick'), json: argv.includes('--json') };
   const value = (name) => {
@@ -17,16 +19,31 @@ function parseArgs(argv, defaults) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (value('--iterations')) options.iterations = Number(value('--iterations'));
-  else if (options.quick) options.iterations = Math.max(20, Math.round(defaults.iterations / 5));
+  else if (options.quick) options.iterations = Math.max(10, Math.round(defaults.iterations / 5));
+  if (options.quick && defaults.quickHeaps) options.heaps = defaults.quickHeaps;
   if (value('--heaps')) options.heaps = value('--heaps').split(',').map(Number);
+  if (value('--length')) options.length = Number(value('--length'));
+  else if (options.quick && defaults.quickLength) options.length = defaults.quickLength;
+  if (value('--workers')) options.workers = value('--workers').split(',').map(Number);
   return options;
 }
 
-function compileBaseline(name) {
-  const bin = join(C_DIR, 'bin', name);
+/** Compiles benchmarks/c/NAME.c with the system compiler; `flags` like ['-O2']. */
+function compileBaseline(name, flags = ['-O2'], suffix = '') {
+  const bin = join(C_DIR, 'bin', `${name}${suffix}`);
   mkdirSync(join(C_DIR, 'bin'), { recursive: true });
-  execFileSync('cc', ['-O2', '-o', bin, join(C_DIR, `${name}.c`)]);
+  execFileSync('cc', [...flags, '-pthread', '-o', bin, join(C_DIR, `${name}.c`)]);
   return bin;
+}
+
+/** Runs a compiled baseline and returns the number it prints. */
+function runBaseline(bin, args) {
+  return Number(execFileSync(bin, args.map(String), { encoding: 'utf8' }).trim());
+}
+
+/** A progress line on a terminal (stderr), nothing when piped. */
+function progress(text) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\u001b[2K${text}`);
 }
 
 function context() {
@@ -45,28 +62,62 @@ function context() {
   };
 }
 
-const fmt = (n) => (typeof n === 'number' ? (n >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
+const fmt = (n) => (typeof n === 'number' ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
 
+/** Rows of flat objects as an aligned text table. */
 function table(rows) {
-  const flat = rows.map((row) => Object.fromEntries(Object.entries(row).flatMap(([k, v]) => (v && typeof v === 'object' ? Object.entries(v).map(([k2, v2]) => [`${k2} (µs)`, v2]) : [[k, v]]))));
-  const keys = Object.keys(flat[0] ?? {});
-  const widths = keys.map((k) => Math.max(k.length, ...flat.map((r) => fmt(r[k]).length)));
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => fmt(r[k] ?? '').length)));
   const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [line(keys), ...flat.map((r) => line(keys.map((k) => fmt(r[k]))))].join('\n');
+  return [line(keys), ...rows.map((r) => line(keys.map((k) => fmt(r[k] ?? ''))))].join('\n');
 }
 
-/** Prints the tables (or JSON) and writes NAME.json to benchmarks/results (or $LINUX_CLONE_BENCH_RESULTS). */
-function report(name, options, data) {
-  const result = { benchmark: name, context: context(), iterations: options.iterations, ...data };
-  const dir = process.env.LINUX_CLONE_BENCH_RESULTS || RESULTS; // tests write elsewhere
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+/** Renders a vega-lite spec to benchmarks/results/NAME.svg. */
+async function chart(name, spec) {
+  const vega = await import('vega');
+  const vegaLite = await import('vega-lite');
+  const config = { legend: { labelLimit: 320 }, axis: { labelLimit: 320 }, background: 'white' };
+  const compiled = vegaLite.compile({ width: 560, height: 300, config, ...spec }).spec;
+  const svg = await new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${name}.svg`), svg);
+}
+
+/**
+ * Prints the tables (or, with --json, the JSON) and writes NAME.json and
+ * NAME.svg. `tables` maps a title to rows of flat objects.
+ */
+async function report(name, options, { tables, chartSpec, ...data }) {
+  progress('');
+  const result = { benchmark: name, context: context(), iterations: options.iterations, tables, ...data };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  if (chartSpec) await chart(name, chartSpec);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  process.stdout.write(`\n${name}: ${options.iterations} iterations each, ${result.context.cpu}, ${result.context.cores} cores, Linux ${result.context.kernel}\n`);
-  for (const [key, rows] of Object.entries(data)) process.stdout.write(`\n${key}:\n${table(rows)}\n`);
+  const c = result.context;
+  process.stdout.write(`\n${name}: ${c.cpu}, ${c.cores} cores, Linux ${c.kernel}, Node ${c.node}\n`);
+  for (const [title, rows] of Object.entries(tables)) process.stdout.write(`\n${title}:\n${table(rows)}\n`);
 }
 
-module.exports = { compileBaseline, parseArgs, report };
+/** Least-squares slope of y over x. */
+function slope(points) {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+function main(run) {
+  run().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { compileBaseline, main, parseArgs, progress, report, runBaseline, slope, RESULTS };

@@ -2,11 +2,10 @@
 // Create+join of a thread, in one run: a linux-clone thread task (joined
 // with waitSync, and with wait()), the same raw clone in C, C pthread_create,
 // and a worker_threads start+exit. Reports ratios within the run.
-const { execFileSync } = require('node:child_process');
 const { Worker } = require('node:worker_threads');
 
 const lib = require('..');
-const { compileBaseline, parseArgs, report } = require('./harness');
+const { compileBaseline, main, parseArgs, progress, report, runBaseline } = require('./harness');
 
 function timeSync(iterations, once) {
   for (let i = 0; i < Math.min(100, iterations); i++) once();
@@ -22,30 +21,44 @@ async function timeAsync(iterations, once) {
   return Number(process.hrtime.bigint() - start) / iterations / 1000;
 }
 
-async function main() {
+async function run() {
   const options = parseArgs(process.argv.slice(2), { iterations: 5000 });
   const task = lib.tasks.exit(0);
   const flags = lib.presets.thread;
   const stackSize = 64 * 1024; // as the C baseline
   const us = {};
+  progress('threads: linux-clone');
   us['linux-clone thread (waitSync)'] = timeSync(options.iterations, () => lib.clone(task, { flags, stackSize }).waitSync());
   us['linux-clone thread (wait)'] = await timeAsync(options.iterations, () => lib.clone(task, { flags, stackSize }).wait());
-  us['C raw clone'] = Number(execFileSync(compileBaseline('raw_clone'), [String(options.iterations)], { encoding: 'utf8' })) / 1000;
-  us['C pthread_create'] =
-    Number(execFileSync(compileBaseline('pthread'), [String(options.iterations)], { encoding: 'utf8' })) / 1000;
-  const workers = Math.max(10, Math.round(options.iterations / 100));
+  progress('threads: C');
+  us['C raw clone'] = runBaseline(compileBaseline('raw_clone'), [options.iterations]) / 1000;
+  us['C pthread_create'] = runBaseline(compileBaseline('pthread'), [options.iterations]) / 1000;
+  progress('threads: worker_threads');
+  const workers = Math.max(5, Math.round(options.iterations / 100));
   us['worker_threads'] = await timeAsync(workers, () => new Promise((resolve, reject) => {
     new Worker('', { eval: true }).on('exit', resolve).on('error', reject);
   }));
-  const targets = [{
-    'linux-clone (waitSync) / C raw clone': us['linux-clone thread (waitSync)'] / us['C raw clone'],
-    'linux-clone (wait) / C raw clone': us['linux-clone thread (wait)'] / us['C raw clone'],
-    'worker_threads / linux-clone': us['worker_threads'] / us['linux-clone thread (wait)'],
-  }];
-  report('threads', options, { rows: [{ iterations: options.iterations, us }], targets });
+  const rows = Object.entries(us).map(([contender, value]) => ({ contender, us: value, 'x C raw clone': value / us['C raw clone'] }));
+  const targets = [
+    { target: 'linux-clone thread (wait) / C raw clone (<= 1.3)', value: us['linux-clone thread (wait)'] / us['C raw clone'] },
+    { target: 'linux-clone thread (waitSync) / C raw clone (<= 1.3)', value: us['linux-clone thread (waitSync)'] / us['C raw clone'] },
+    { target: 'worker_threads / linux-clone thread (wait)', value: us['worker_threads'] / us['linux-clone thread (wait)'] },
+  ];
+  await report('threads', options, {
+    tables: { 'µs per create+join': rows, targets },
+    rows,
+    targets,
+    chartSpec: {
+      title: 'thread create+join',
+      data: { values: rows },
+      mark: { type: 'point', filled: true, size: 120 },
+      encoding: {
+        y: { field: 'contender', type: 'nominal', sort: 'x', title: null },
+        x: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'µs per create+join (log)' },
+      },
+      height: { step: 22 },
+    },
+  });
 }
 
-main().catch((error) => {
-  console.error(error, error?.stack);
-  process.exitCode = 1;
-});
+main(run);

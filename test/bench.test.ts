@@ -1,43 +1,74 @@
 // The benchmarks run in a tiny mode so they cannot rot. This asserts only
 // that the harness works and reports what it should, never timings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ROOT } from './helpers';
 
-const results = mkdtempSync(join(tmpdir(), 'linux-clone-bench-'));
+type Result = { benchmark: string; context: Record<string, unknown>; rows: Array<Record<string, unknown>>; targets?: Array<{ value: number }> };
 
-function bench(script: string, args: string[]) {
-  const env = { ...process.env, LINUX_CLONE_BENCH_RESULTS: results };
+const results = mkdtempSync(join(tmpdir(), 'linux-clone-bench-'));
+const env = { ...process.env, LINUX_CLONE_BENCH_RESULTS: results };
+
+function bench(script: string, args: string[]): Result {
   const result = spawnSync(process.execPath, [join(ROOT, 'benchmarks', script), '--json', ...args], { encoding: 'utf8', env, timeout: 120000 });
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
-  return JSON.parse(result.stdout) as Record<string, unknown> & { context: Record<string, unknown>; rows: Array<Record<string, unknown>>; targets: Array<Record<string, number>> };
+  return JSON.parse(result.stdout) as Result;
+}
+
+function expectWritten(name: string) {
+  expect(JSON.parse(readFileSync(join(results, `${name}.json`), 'utf8'))).toMatchObject({ benchmark: name });
+  expect(readFileSync(join(results, `${name}.svg`), 'utf8')).toMatch(/^<svg /);
 }
 
 describe('benchmarks in tiny mode', () => {
-  it('spawn reports every contender, the ratios and the run’s context', () => {
-    const result = bench('spawn.js', ['--iterations', '3', '--heaps', '0,64']);
-    expect(result.context).toMatchObject({ node: process.version, libuv: process.versions.uv, cores: expect.any(Number) });
-    expect(result.rows.map((r) => r.heapMiB)).toEqual([0, 64]);
-    for (const row of result.rows) {
-      expect(Object.keys(row.us as object)).toEqual(['linux-clone', 'linux-clone env given', 'linux-clone fork-like', 'child_process.spawn', 'C posix_spawn']);
-      for (const us of Object.values(row.us as Record<string, number>)) expect(us).toBeGreaterThan(0);
+  it('spawn: every contender at each heap, as Buffers and JS heap objects, with slopes, targets and context', () => {
+    const result = bench('spawn.js', ['--iterations', '3', '--heaps', '0,16']);
+    expect(result.context).toMatchObject({ node: process.version, libuv: process.versions.uv, cores: expect.any(Number), transparentHugePages: expect.any(String) });
+    const contenders = ['linux-clone', 'linux-clone env given', 'linux-clone fork-like', 'child_process.spawn', 'child_process.spawnSync', 'C posix_spawn', 'C fork+exec'];
+    for (const [kind, heap] of [['none', 0], ['buffer', 16], ['js heap', 16]] as const) {
+      const rows = result.rows.filter((r) => r.kind === kind && r.heapMiB === heap);
+      expect(rows.map((r) => r.contender)).toEqual(contenders);
+      for (const row of rows) expect(row).toMatchObject({ us: expect.any(Number), blockedUs: expect.any(Number) });
     }
-    for (const target of result.targets) for (const ratio of Object.values(target)) expect(Number.isFinite(ratio)).toBe(true);
-    expect(existsSync(join(results, 'spawn.json'))).toBe(true);
+    for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
+    expectWritten('spawn');
   });
 
-  it('threads reports linux-clone, the C baselines and worker_threads', () => {
+  it('threads: linux-clone, the C baselines and worker_threads', () => {
     const result = bench('threads.js', ['--iterations', '5']);
-    expect(Object.keys(result.rows[0]!.us as object)).toEqual([
+    expect(result.rows.map((r) => r.contender)).toEqual([
       'linux-clone thread (waitSync)',
       'linux-clone thread (wait)',
       'C raw clone',
       'C pthread_create',
       'worker_threads',
     ]);
+    expectWritten('threads');
+  });
+
+  it('sumarray: every contender sums right for each worker count', () => {
+    const result = bench('sumarray.js', ['--length', '100000', '--workers', '1,2']);
+    expect(new Set(result.rows.map((r) => r.contender)).size).toBe(9);
+    expectWritten('sumarray');
+  });
+
+  it('clonecost: each sharing and namespace flag against a plain process', () => {
+    const result = bench('clonecost.js', ['--iterations', '3']);
+    expect(result.rows.map((r) => r.flags)).toContain('CLONE_NEWNET');
+    expect(result.rows.every((r) => r.us !== null)).toBe(true); // root: nothing refused
+    expectWritten('clonecost');
+  });
+
+  it('npm run bench --json writes one JSON file with every benchmark', () => {
+    const args = [join(ROOT, 'benchmarks', 'run.js'), '--json', '--iterations', '3', '--heaps', '0', '--length', '10000', '--workers', '1'];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 120000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(join(results, 'all.json'));
+    expect(existsSync(join(results, 'all.json'))).toBe(true);
+    expect(Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object)).toEqual(['spawn', 'threads', 'sumarray', 'clonecost']);
   });
 });

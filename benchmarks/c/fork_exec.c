@@ -1,0 +1,42 @@
+/* Baseline: spawn+wait of a program with fork and execv, after touching
+ * N MiB so the parent's RSS matches Node's: fork copies the page tables.
+ * Prints the mean nanoseconds per spawn+wait. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: fork_exec ITERATIONS TOUCH_MIB PROGRAM\n");
+    return 2;
+  }
+  long iterations = atol(argv[1]);
+  size_t touch = (size_t)atol(argv[2]) << 20;
+  char *memory = touch ? malloc(touch) : NULL;
+  if (touch && !memory) return 1;
+  if (touch) memset(memory, 1, touch);
+  char *child_argv[] = {argv[3], NULL};
+  long long start = now_ns();
+  for (long i = 0; i < iterations; i++) {
+    int status;
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+      execv(argv[3], child_argv);
+      _exit(127);
+    }
+    if (waitpid(pid, &status, 0) != pid) return 1;
+  }
+  printf("%.0f\n", (double)(now_ns() - start) / (double)iterations);
+  free(memory);
+  return 0;
+}
