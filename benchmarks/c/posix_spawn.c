@@ -8,13 +8,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char **environ;
+#include "common.h"
 
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+extern char **environ;
 
 int main(int argc, char **argv) {
   if (argc < 4) {
@@ -22,10 +18,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   long iterations = atol(argv[1]);
-  size_t touch = (size_t)atol(argv[2]) << 20;
-  char *memory = touch ? malloc(touch) : NULL;
-  if (touch && !memory) return 1;
-  if (touch) memset(memory, 1, touch);
+  char *memory = touch_mib(atol(argv[2]));
   char *child_argv[] = {argv[3], NULL};
   long long start = now_ns();
   for (long i = 0; i < iterations; i++) {

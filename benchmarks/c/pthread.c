@@ -4,13 +4,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-static void *task(void *arg) { return arg; }
+#include "common.h"
 
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+static void *task(void *arg) { return arg; }
 
 int main(int argc, char **argv) {
   long iterations = argc > 1 ? atol(argv[1]) : 10000;

@@ -12,15 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define STACK (64 * 1024)
 
 static int task(void *arg) { (void)arg; return 0; }
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
   long iterations = argc > 1 ? atol(argv[1]) : 10000;

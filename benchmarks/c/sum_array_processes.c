@@ -8,18 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "common.h"
 
 int main(int argc, char **argv) {
   long length = argc > 1 ? atol(argv[1]) : 100000000;
   int workers = argc > 2 ? atoi(argv[2]) : 1;
-  int *data = malloc(sizeof(int) * length);
-  if (!data || workers < 1 || workers > 64) return 1;
-  for (long i = 0; i < length; i++) data[i] = (int)(i % 1000);
+  if (workers < 1 || workers > 64) return 1;
+  int *data = lab_array(length);
   int fds[64][2];
   long chunk = (length + workers - 1) / workers;
   long long start = now_ns();

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "common.h"
+
 struct slice {
   const int *data;
   long start, end;
@@ -20,18 +22,11 @@ static void *sum_slice(void *arg) {
   return NULL;
 }
 
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int main(int argc, char **argv) {
   long length = argc > 1 ? atol(argv[1]) : 100000000;
   int workers = argc > 2 ? atoi(argv[2]) : 1;
-  int *data = malloc(sizeof(int) * length);
-  if (!data || workers < 1 || workers > 64) return 1;
-  for (long i = 0; i < length; i++) data[i] = (int)(i % 1000);
+  if (workers < 1 || workers > 64) return 1;
+  int *data = lab_array(length);
   pthread_t threads[64];
   struct slice slices[64];
   long chunk = (length + workers - 1) / workers;
