@@ -1,6 +1,9 @@
 // The package as consumers load it: require and import give the same
 // objects, and the addon works in worker_threads, each with its own state.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { processRunning, ROOT } from './helpers';
 
@@ -19,6 +22,31 @@ describe('the package', () => {
     const result = node(['--input-type=module', '-e', script]);
     expect(result.stderr).toBe('');
     for (const [name, same] of JSON.parse(result.stdout) as Array<[string, boolean]>) expect([name, same]).toEqual([name, true]);
+  });
+
+  it('its types pass tsc --strict in an ESM (nodenext) consumer and a CommonJS one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-consumer-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'linux-clone'));
+    const use = `
+      const flags: CloneFlags = CloneFlags.parse('CLONE_NEWUTS|SIGCHLD');
+      const child: Child = spawn('/bin/true', [], { flags, stdio: 'ignore', pdeathsig: 'SIGKILL' });
+      const exit: Promise<ExitInfo> = child.wait();
+      const task: Child = clone(tasks.sumArray(new Int32Array(4)), { flags: presets.thread });
+      const report: SharingReport = explain(presets.vfork);
+      const sharing: 'shared' | 'copied' = report.memory;
+      const error: unknown = new CloneError(-2, 'execve');
+      // @ts-expect-error: not an option
+      spawn('/bin/true', [], { nope: 1 });
+      void [exit, task, sharing, error, run];`;
+    const names = '{ CloneError, CloneFlags, clone, explain, presets, run, spawn, tasks, type Child, type ExitInfo, type SharingReport }';
+    writeFileSync(join(dir, 'esm.mts'), `import ${names} from 'linux-clone';\n${use}\n`);
+    writeFileSync(join(dir, 'cjs.cts'), `import ${names} from 'linux-clone';\n${use}\n`);
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types')];
+    const result = spawnSync(process.execPath, [tsc, ...flags, join(dir, 'esm.mts'), join(dir, 'cjs.cts')], { cwd: dir, encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('spawns and clones from several worker_threads at once', () => {
