@@ -59,8 +59,7 @@ export interface NativeExit {
   coreDumped: boolean;
   rusage: NativeRusage;
   elapsedMs: number;
-  /** Tasks only: whether the task finished, was cancelled by kill(), and its result. */
-  taskDone?: boolean;
+  /** Tasks only: whether kill() cancelled the task, and its result. */
   cancelled?: boolean;
   value?: number | bigint | NativeTaskProbe | NativeSharingObservation;
 }

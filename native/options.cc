@@ -60,7 +60,8 @@ bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key,
   return true;
 }
 
-bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int max, int* out) {
+// An integer property within [min, max]; a coded TypeError otherwise.
+bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min, int64_t max, int64_t* out) {
   Napi::Value value = object.Get(key);
   if (env.IsExceptionPending()) return false;
   if (!value.IsNumber()) {
@@ -68,11 +69,19 @@ bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int m
     return false;
   }
   double number = value.As<Napi::Number>().DoubleValue();
-  if (!(number >= min && number <= max) || number != static_cast<int>(number)) {
+  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) ||
+      number != static_cast<double>(static_cast<int64_t>(number))) {
     ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
     return false;
   }
-  *out = static_cast<int>(number);
+  *out = static_cast<int64_t>(number);
+  return true;
+}
+
+bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int max, int* out) {
+  int64_t value = 0;
+  if (!ReadInt64(env, object, key, min, max, &value)) return false;
+  *out = static_cast<int>(value);
   return true;
 }
 
@@ -161,7 +170,6 @@ bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
   return true;
 }
 
-
 // The element type of a typed array, as sumArray reads it.
 bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
   if (!value.IsTypedArray()) {
@@ -201,18 +209,6 @@ bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
     ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.start and plan.end must lie within plan.data");
     return false;
   }
-  return true;
-}
-
-bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min, int64_t max, int64_t* out) {
-  Napi::Value value = object.Get(key);
-  if (env.IsExceptionPending()) return false;
-  double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1.0 / 0.0;
-  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) || number != static_cast<double>(static_cast<int64_t>(number))) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
-    return false;
-  }
-  *out = static_cast<int64_t>(number);
   return true;
 }
 

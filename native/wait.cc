@@ -43,9 +43,20 @@ Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
   return out;
 }
 
+// A process child no handle could be made for: killed and reaped now, so
+// it is neither left running nor a zombie. The pidfd is still blocking
+// (no poller has touched it), so waitid waits.
+void AbandonProcess(int pidfd) {
+  if (pidfd < 0) return;
+  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  siginfo_t info;
+  while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | __WALL, nullptr) < 0 && errno == EINTR) {
+  }
+  close(pidfd);
+}
+
 // What a task left in its block: its value, its probe, a cancellation.
 void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out) {
-  out.Set("taskDone", Napi::Boolean::New(env, block.done != 0));
   out.Set("cancelled", Napi::Boolean::New(env, block.cancelled != 0));
   if (!block.done) return;
   switch (block.value_kind) {
@@ -126,7 +137,7 @@ Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
   if (self == nullptr) {
-    close(outcome.pidfd);
+    AbandonProcess(outcome.pidfd);
     return env.Undefined();
   }
   return self->Watch(env) ? object : env.Undefined();
@@ -137,9 +148,16 @@ Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, 
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
   if (self == nullptr) {
-    // We cannot watch it: end it before its resources go. A thread cannot be
-    // killed alone, so its resources stay mapped rather than pulled from under it.
-    if (outcome.pidfd >= 0) close(outcome.pidfd);
+    // No handle to watch it with. A process is ended and reaped, and then
+    // its resources can go; a thread cannot be killed alone, so its
+    // resources stay mapped rather than pulled from under it.
+    if (!(flags & CLONE_THREAD)) {
+      AbandonProcess(outcome.pidfd);
+      TaskResources owned = resources;
+      owned.Free();
+    } else if (outcome.pidfd >= 0) {
+      close(outcome.pidfd);
+    }
     return env.Undefined();
   }
   self->has_task_ = true;
