@@ -102,6 +102,14 @@ async function report(name, options, { tables, chartSpec, ...data }) {
   for (const [title, rows] of Object.entries(tables)) process.stdout.write(`\n${title}:\n${table(rows)}\n`);
 }
 
+/** µs per call of `once` (sync or async), after a few warm-up calls. */
+async function timeUs(iterations, once, warmup = 20) {
+  for (let i = 0; i < Math.min(warmup, iterations); i++) await once();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await once();
+  return Number(process.hrtime.bigint() - start) / iterations / 1000;
+}
+
 /** Least-squares slope of y over x. */
 function slope(points) {
   const n = points.length;
@@ -120,4 +128,4 @@ function main(run) {
   });
 }
 
-module.exports = { compileBaseline, main, parseArgs, progress, report, runBaseline, slope, RESULTS };
+module.exports = { compileBaseline, main, parseArgs, progress, report, runBaseline, slope, timeUs, RESULTS };

@@ -5,21 +5,7 @@
 const { Worker } = require('node:worker_threads');
 
 const lib = require('..');
-const { compileBaseline, main, parseArgs, progress, report, runBaseline } = require('./harness');
-
-function timeSync(iterations, once) {
-  for (let i = 0; i < Math.min(100, iterations); i++) once();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) once();
-  return Number(process.hrtime.bigint() - start) / iterations / 1000;
-}
-
-async function timeAsync(iterations, once) {
-  for (let i = 0; i < Math.min(20, iterations); i++) await once();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await once();
-  return Number(process.hrtime.bigint() - start) / iterations / 1000;
-}
+const { compileBaseline, main, parseArgs, progress, report, runBaseline, timeUs } = require('./harness');
 
 async function run() {
   const options = parseArgs(process.argv.slice(2), { iterations: 5000 });
@@ -28,14 +14,14 @@ async function run() {
   const stackSize = 64 * 1024; // as the C baseline
   const us = {};
   progress('threads: linux-clone');
-  us['linux-clone thread (waitSync)'] = timeSync(options.iterations, () => lib.clone(task, { flags, stackSize }).waitSync());
-  us['linux-clone thread (wait)'] = await timeAsync(options.iterations, () => lib.clone(task, { flags, stackSize }).wait());
+  us['linux-clone thread (waitSync)'] = await timeUs(options.iterations, () => lib.clone(task, { flags, stackSize }).waitSync());
+  us['linux-clone thread (wait)'] = await timeUs(options.iterations, () => lib.clone(task, { flags, stackSize }).wait());
   progress('threads: C');
   us['C raw clone'] = runBaseline(compileBaseline('raw_clone'), [options.iterations]) / 1000;
   us['C pthread_create'] = runBaseline(compileBaseline('pthread'), [options.iterations]) / 1000;
   progress('threads: worker_threads');
   const workers = Math.max(5, Math.round(options.iterations / 100));
-  us['worker_threads'] = await timeAsync(workers, () => new Promise((resolve, reject) => {
+  us['worker_threads'] = await timeUs(workers, () => new Promise((resolve, reject) => {
     new Worker('', { eval: true }).on('exit', resolve).on('error', reject);
   }));
   const rows = Object.entries(us).map(([contender, value]) => ({ contender, us: value, 'x C raw clone': value / us['C raw clone'] }));

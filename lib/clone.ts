@@ -4,7 +4,7 @@ import { binding, type NativeTaskPlan } from './binding';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { CloneFlags, type FlagsLike, presets } from './flags';
 import { Child, ExitLatch } from './spawn';
-import { type SignalLike, validateInteger, validateObject, validateSignal } from './validate';
+import { exitSignalOption, type SignalLike, validateInteger, validateObject } from './validate';
 
 const TASK_KIND = { sumArray: 1, write: 2, exit: 3, sleep: 4, spin: 5, probe: 6, fault: 7, probeSharing: 8 } as const;
 const FAULT_KIND = { segv: 1, 'stack-overflow': 2, abort: 3 } as const;
@@ -144,9 +144,7 @@ function cloneFlags(work: Task, options: CloneOptions): CloneFlags {
   // (a thread pidfd is opened later, only for one that outlives a turn of
   // the loop); anything else is waited for through its pidfd.
   flags = flags.has('THREAD') ? flags.with('CHILD_CLEARTID') : flags.with('PIDFD');
-  if (options.exitSignal === null || options.exitSignal === 0) flags = flags.withExitSignal(0);
-  else if (options.exitSignal !== undefined) flags = flags.withExitSignal(validateSignal('options.exitSignal', options.exitSignal));
-  return flags.check();
+  return flags.withExitSignal(exitSignalOption(options.exitSignal, flags.exitSignalNumber)).check();
 }
 
 function stackSize(value: unknown): number {

@@ -10,6 +10,7 @@ import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, ty
 import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 import {
+  exitSignalOption,
   type SignalLike,
   signalName,
   validateAbortSignal,
@@ -164,9 +165,7 @@ function spawnFlags(options: SpawnOptions): CloneFlags {
   // the child waits, which no spawn option needs yet.
   if (fastPath) flags = flags.with('VM', 'VFORK');
   flags = flags.with('PIDFD');
-  let exitSignal = flags.exitSignalNumber || osConstants.signals.SIGCHLD;
-  if (options.exitSignal === null || options.exitSignal === 0) exitSignal = 0;
-  else if (options.exitSignal !== undefined) exitSignal = validateSignal('options.exitSignal', options.exitSignal);
+  const exitSignal = exitSignalOption(options.exitSignal, flags.exitSignalNumber || osConstants.signals.SIGCHLD);
   return flags.withExitSignal(exitSignal).check();
 }
 

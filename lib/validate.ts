@@ -80,3 +80,10 @@ export function validateAbortSignal(name: string, value: unknown): AbortSignal {
   if (!(value instanceof AbortSignal)) throw invalidType(name, 'an AbortSignal', value);
   return value;
 }
+
+/** An `exitSignal` option: undefined keeps `fallback`, null or 0 means none, else a signal. */
+export function exitSignalOption(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === null || value === 0) return 0;
+  return validateSignal('options.exitSignal', value);
+}
