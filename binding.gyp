@@ -8,6 +8,8 @@
         "native/syscall.cc",
         "native/clone3.S",
         "native/child.cc",
+        "native/container.cc",
+        "native/seccomp.cc",
         "native/wait.cc",
         "native/errors.cc",
         "native/tasks.cc",

@@ -18,6 +18,43 @@ export interface NativeSpawnPlan {
   exitSignal: number;
   pdeathsig: number;
   setsid: boolean;
+  /** Namespace setup; absent for a plain process. */
+  container?: NativeContainerPlan;
+}
+
+/** A mount the child makes: kind 1 bind, 2 tmpfs, 3 proc; `target` already under the new root. */
+export interface NativeMount {
+  kind: 1 | 2 | 3;
+  source?: string;
+  target: string;
+  data?: string;
+  readonly: boolean;
+}
+
+/** The container part of a spawn plan, as native/options.cc reads it. */
+export interface NativeContainerPlan {
+  /** A pidfd whose namespaces the child enters first (setns), or -1. */
+  enterPidfd: number;
+  /** The CLONE_NEW* bits to enter. */
+  enterTypes: number;
+  /** A cgroup directory fd for CLONE_INTO_CGROUP, or -1. */
+  cgroupFd: number;
+  /** Texts the parent writes to /proc/PID/ files while the child waits. */
+  setgroups?: 'allow' | 'deny';
+  uidMap?: string;
+  gidMap?: string;
+  /** timens_offsets lines; the child unshares its time namespace for them. */
+  timeOffsets?: string;
+  hostname?: string;
+  domainname?: string;
+  privateRoot?: boolean;
+  rootfs?: string;
+  mounts?: NativeMount[];
+  loopbackUp?: boolean;
+  rlimits?: Array<{ resource: number; soft: bigint; hard: bigint }>;
+  noNewPrivs?: boolean;
+  /** x86_64 syscall numbers that fail with EPERM. */
+  seccompDeny?: number[];
 }
 
 export interface NativeRusage {
@@ -108,6 +145,8 @@ export interface NativeBinding {
   cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   setErrorFactory(factory: typeof makeSystemError): void;
   clone3Unavailable(): boolean;
+  /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError. */
+  pidfdOpen(pid: number): number;
   readonly pageSize: number;
   /** The parent's side of explain.ts's probe. */
   readonly probeSupport: {

@@ -6,7 +6,8 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { binding, type NativeChildHandle, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot, type NativeTaskProbe } from './binding';
+import { binding, type NativeChildHandle, type NativeSpawnPlan, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot, type NativeTaskProbe } from './binding';
+import { CONTAINER_KEYS, type ContainerOptions, type PreparedContainer, prepareContainer } from './container';
 import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 import {
@@ -25,7 +26,7 @@ import {
 /** One stdio slot of the child. */
 export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
 
-export interface SpawnOptions {
+export interface SpawnOptions extends ContainerOptions {
   /**
    * Clone flags for the child, in any {@link FlagsLike} form, e.g.
    * 'CLONE_NEWPID|CLONE_NEWUTS'. CLONE_PIDFD is always added, and
@@ -126,7 +127,7 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-const SPAWN_KEYS = ['flags', 'fastPath', 'argv0', 'cwd', 'env', 'stdio', 'exitSignal', 'pdeathsig', 'setsid'];
+const SPAWN_KEYS = ['flags', 'fastPath', 'argv0', 'cwd', 'env', 'stdio', 'exitSignal', 'pdeathsig', 'setsid', ...CONTAINER_KEYS];
 const RUN_KEYS = [...SPAWN_KEYS, 'input', 'encoding', 'maxBuffer', 'timeout', 'killSignal', 'signal'];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const MAX_STDIO_SLOTS = 1024;
@@ -139,7 +140,7 @@ const SPAWN_REFUSED: ReadonlyArray<[FlagName, string]> = [
   ['FS', "the child's chdir would move Node's cwd"],
   ['SETTLS', 'an exec child has no thread-local storage to set'],
   ['PARENT', "the child would be Node's sibling, which Node cannot wait for"],
-  ['INTO_CGROUP', 'it needs a cgroup descriptor, which spawn does not take yet'],
+  ['INTO_CGROUP', 'use the cgroup option, which makes the cgroup and passes its descriptor'],
 ];
 
 function refuseFlags(message: string): never {
@@ -152,18 +153,32 @@ function checkKeys(name: string, options: Record<string, unknown>, allowed: read
   }
 }
 
-/** The flags passed to the kernel for an exec child. */
-function spawnFlags(options: SpawnOptions): CloneFlags {
-  let flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
+/** The flags the caller asked for, with those spawn refuses refused. */
+function requestedFlags(options: SpawnOptions): CloneFlags {
+  const flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
   for (const [name, why] of SPAWN_REFUSED) {
     if (flags.has(name)) refuseFlags(`spawn cannot use CLONE_${name}: ${why}`);
   }
-  const fastPath = options.fastPath === undefined ? true : validateBoolean('options.fastPath', options.fastPath);
+  return flags;
+}
+
+/** The flags passed to the kernel for an exec child. */
+function spawnFlags(options: SpawnOptions, requested: CloneFlags, container: PreparedContainer | null): CloneFlags {
+  let flags = requested;
+  const fastPath = options.fastPath === undefined ? container?.needsOwnMemory !== true : validateBoolean('options.fastPath', options.fastPath);
   // The fast path: the child borrows Node's address space (CLONE_VM) and this
   // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
-  // copied whatever Node's RSS. It is dropped only where Node must act while
-  // the child waits, which no spawn option needs yet.
+  // copied whatever Node's RSS. It is dropped where Node must act while the
+  // child waits (id maps, time offsets), or where the child enters
+  // namespaces, which a process sharing Node's memory may not.
+  if (fastPath && container?.needsOwnMemory) {
+    throw codedError(
+      new TypeError('options.fastPath cannot be true with uidMap, gidMap, mapRootUser, setgroups, timeOffsets or enter: the child must not share Node\'s memory'),
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    );
+  }
   if (fastPath) flags = flags.with('VM', 'VFORK');
+  if (container !== null) flags = flags.without(...container.removeFlags).with(...container.addFlags);
   flags = flags.with('PIDFD');
   const exitSignal = exitSignalOption(options.exitSignal, flags.exitSignalNumber || osConstants.signals.SIGCHLD);
   return flags.withExitSignal(exitSignal).check();
@@ -258,8 +273,12 @@ export class ExitLatch {
   /** @internal Memory the child reads, referenced until it exits so it cannot be collected. */
   retained: unknown;
 
-  constructor(retained?: unknown) {
+  /** Runs after the reap, before the promise settles: removes a child's cgroup. */
+  private readonly cleanup: (() => Promise<void> | undefined) | undefined;
+
+  constructor(retained?: unknown, cleanup?: () => Promise<void> | undefined) {
     this.retained = retained;
+    this.cleanup = cleanup;
     this.promise = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -267,8 +286,11 @@ export class ExitLatch {
 
   readonly onExit = (exit: NativeExit): void => {
     this.retained = undefined;
-    this.info = toExitInfo(exit, this.killedWith);
-    this.settle(this.info);
+    const info = (this.info = toExitInfo(exit, this.killedWith));
+    const cleaning = this.cleanup?.();
+    // A cleanup that fails (a cgroup someone else holds) must not lose the exit.
+    if (cleaning === undefined) this.settle(info);
+    else void cleaning.then(() => this.settle(info), () => this.settle(info));
   };
 }
 
@@ -401,7 +423,9 @@ function spawnChecked(file: string, args: readonly string[], options: SpawnOptio
   if (file === '') throw invalidValue('file', 'must not be empty', file);
   const argv = validateStringArray('args', args);
   checkKeys('options', validateObject('options', options), keys);
-  const flags = spawnFlags(options);
+  const requested = requestedFlags(options);
+  const container = prepareContainer(options, requested);
+  const flags = spawnFlags(options, requested, container);
   const cwd = options.cwd === undefined ? undefined : validateString('options.cwd', options.cwd instanceof URL ? fileURLToPath(options.cwd) : options.cwd);
   const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
   const { vars, envp } = environment(options.env);
@@ -410,12 +434,24 @@ function spawnChecked(file: string, args: readonly string[], options: SpawnOptio
   const stdio = stdioSlots(options.stdio);
   const path = findProgram(file, vars, cwd);
 
-  const exit = new ExitLatch();
-  const handle = binding.spawn(
-    { file: path, argv: [argv0, ...argv], envp, cwd, stdio, flags: flags.bits, exitSignal: flags.exitSignalNumber, pdeathsig, setsid },
-    exit.onExit,
-  );
-  return new Child(handle, exit);
+  const plan: NativeSpawnPlan = { file: path, argv: [argv0, ...argv], envp, cwd, stdio, flags: flags.bits, exitSignal: flags.exitSignalNumber, pdeathsig, setsid };
+  if (container === null) {
+    const exit = new ExitLatch();
+    return new Child(binding.spawn(plan, exit.onExit), exit);
+  }
+  // Resources last, once every option is known good: the cgroup and the
+  // pidfd to enter. The fds close as soon as the child is cloned; the cgroup
+  // goes after the reap, before wait() resolves.
+  plan.container = container.acquire();
+  const exit = new ExitLatch(undefined, () => container.cgroup?.remove());
+  try {
+    return new Child(binding.spawn(plan, exit.onExit), exit);
+  } catch (error) {
+    container.cgroup?.removeSync();
+    throw error;
+  } finally {
+    container.releaseFds();
+  }
 }
 
 function collect(stream: Readable | null, maxBuffer: number, onOverflow: () => void): { done: Promise<void>; chunks: Buffer[] } {

@@ -1,8 +1,12 @@
 // The addon's entry: exports, per-env state and its cleanup hook, and the
 // thin glue of spawn and cloneTask (plan -> clone -> handle).
+#include <errno.h>
 #include <linux/sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <napi.h>
 
+#include <string>
 #include <vector>
 
 #include "addon.h"
@@ -16,6 +20,32 @@
 
 namespace lc {
 namespace {
+
+// What a failed step worked on, for the error's `path`; empty if nothing.
+std::string FailurePath(const SpawnPlan& plan, const SpawnOutcome& outcome) {
+  const ChildFailure& failure = outcome.failure;
+  const std::string proc = "/proc/" + std::to_string(outcome.pid) + "/";
+  const size_t index = static_cast<size_t>(failure.index);
+  switch (static_cast<ChildStep>(failure.step)) {
+    case ChildStep::kExecve: return plan.file;
+    case ChildStep::kChdir: return plan.cwd;
+    case ChildStep::kWriteSetgroups: return proc + "setgroups";
+    case ChildStep::kWriteUidMap: return proc + "uid_map";
+    case ChildStep::kWriteGidMap: return proc + "gid_map";
+    case ChildStep::kWriteTimeOffsets: return proc + "timens_offsets";
+    case ChildStep::kSethostname: return plan.hostname;
+    case ChildStep::kSetdomainname: return plan.domainname;
+    case ChildStep::kMountPrivate: return "/";
+    case ChildStep::kMount:
+    case ChildStep::kRemountReadonly:
+      return index < plan.owned_mounts.size() ? plan.owned_mounts[index].target : "";
+    case ChildStep::kPivotRoot:
+    case ChildStep::kUmountOldRoot: return plan.rootfs;
+    case ChildStep::kLoopback: return "lo";
+    case ChildStep::kEnterTime: return "/proc/self/ns/time_for_children";
+    default: return "";
+  }
+}
 
 // spawn(plan, onExit) -> ChildHandle, or throws a CloneError.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -37,10 +67,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   if (outcome.failure.step != 0) {
     ChildStep step = static_cast<ChildStep>(outcome.failure.step);
-    const char* path = step == ChildStep::kExecve ? plan.file.c_str()
-                       : step == ChildStep::kChdir ? plan.cwd.c_str()
-                                                   : nullptr;
-    ThrowCloneError(env, -outcome.failure.err, ChildStepSyscall(step), path, 0);
+    std::string path = FailurePath(plan, outcome);
+    ThrowCloneError(env, -outcome.failure.err, ChildStepSyscall(step), path.empty() ? nullptr : path.c_str(),
+                    plan.request.flags);
     return env.Undefined();
   }
 
@@ -87,6 +116,23 @@ Napi::Value CloneTask(const Napi::CallbackInfo& info) {
                                  info[1].As<Napi::Function>());
 }
 
+// pidfdOpen(pid) -> fd, for entering a process's namespaces. pidfds are
+// close-on-exec from birth.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "pidfdOpen needs a PID");
+    return env.Undefined();
+  }
+  const int pid = info[0].As<Napi::Number>().Int32Value();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    ThrowCloneError(env, -errno, "pidfd_open", nullptr, 0);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(fd));
+}
+
 Napi::Value IsClone3Unavailable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), lc::Clone3Unavailable());
 }
@@ -110,6 +156,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
   exports.Set("probeSupport", ProbeSupport(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));

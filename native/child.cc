@@ -35,15 +35,13 @@ struct KernelSigaction {
   unsigned long mask;
 };
 
-[[noreturn]] void Fail(const ExecPlan* plan, ChildStep step, long err) {
-  ChildFailure failure;
-  failure.step = static_cast<int32_t>(step);
-  failure.err = static_cast<int32_t>(-err);
+void WriteReport(const ExecPlan* plan, const ChildFailure& report) {
   // All signals are blocked, so the write cannot be interrupted; the record
-  // is 8 bytes, below PIPE_BUF, so it lands whole or not at all.
-  RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&failure), sizeof failure);
-  RawExit(127);
+  // is below PIPE_BUF, so it lands whole or not at all.
+  RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&report), sizeof report);
 }
+
+[[noreturn]] void Fail(const ExecPlan* plan, ChildStep step, long err) { FailChild(plan, step, err); }
 
 // Moves every source that a lower slot's dup2 could overwrite above the slot
 // range first (libuv does the same): swapping stdout and stderr must not
@@ -107,10 +105,19 @@ void ResetSignals(const ExecPlan* plan) {
 // writes to anything but its own stack. Order after Go and bubblewrap.
 int ExecChildMain(void* arg) {
   const ExecPlan* plan = static_cast<const ExecPlan*>(arg);
+  const ContainerPlan* container = plan->container;
   long r;
+  if (container != nullptr) {
+    EnterNamespaces(plan);
+    AwaitParent(plan);
+  }
   if (plan->setsid) {
     r = RawSyscall(SYS_setsid);
     if (r < 0) Fail(plan, ChildStep::kSetsid, r);
+  }
+  if (container != nullptr) {
+    SetUpNamespaces(plan);
+    ApplyRlimits(plan);
   }
   if (plan->cwd != nullptr) {
     r = RawSyscall(SYS_chdir, reinterpret_cast<long>(plan->cwd));
@@ -125,6 +132,7 @@ int ExecChildMain(void* arg) {
   }
   PlumbFds(plan);
   ResetSignals(plan);
+  if (container != nullptr) LockDown(plan);
   r = RawSyscall(SYS_execve, reinterpret_cast<long>(plan->file),
                  reinterpret_cast<long>(plan->argv), reinterpret_cast<long>(plan->envp));
   Fail(plan, ChildStep::kExecve, r);
@@ -148,6 +156,80 @@ long ReadFailure(int fd, ChildFailure* failure) {
     ssize_t n = read(fd, failure, sizeof *failure);
     if (n >= 0) return n;
     if (errno != EINTR) return -errno;
+  }
+}
+
+struct Grandchild {
+  pid_t pid = -1;
+  int pidfd = -1;
+};
+
+void KillChild(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+
+// Reads the child's reports until EOF (the exec) or a failure. On the way it
+// answers a ready report with the parent's writes, and takes the PID of a
+// program forked into an entered PID namespace. With CLONE_VFORK the child
+// has already exec'd or exited and the first read returns at once; without
+// it, this waits for the exec, as libuv does. A process forked meanwhile by
+// another thread may hold our write end until it execs too, which only
+// delays EOF.
+ChildFailure ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, UniqueFd* sync_write,
+                         Grandchild* grandchild) {
+  for (;;) {
+    ChildFailure report;
+    long n = ReadFailure(fd, &report);
+    if (n == 0) return ChildFailure();
+    if (n != static_cast<long>(sizeof report)) {
+      // We cannot tell whether the exec happened: do not leave it running.
+      report = ChildFailure();
+      report.step = static_cast<int32_t>(ChildStep::kExecve);
+      report.err = n < 0 ? static_cast<int32_t>(-n) : EIO;
+      KillChild(grandchild->pidfd >= 0 ? grandchild->pidfd : pidfd);
+      return report;
+    }
+    const ChildStep step = static_cast<ChildStep>(report.step);
+    if (step == ChildStep::kReady && plan.container != nullptr && sync_write->Get() >= 0) {
+      int32_t failed_step = 0;
+      int err = WriteParentSetup(pid, plan.container->parent, &failed_step);
+      if (err != 0) {
+        // The child is blocked on the sync pipe; it must not go on half set up.
+        KillChild(pidfd);
+        report.step = failed_step;
+        report.err = -err;
+        return report;
+      }
+      const char go = 1;
+      if (write(sync_write->Get(), &go, 1) != 1) {
+        report.step = static_cast<int32_t>(ChildStep::kSyncRead);
+        report.err = errno;
+        KillChild(pidfd);
+        return report;
+      }
+      sync_write->Reset();
+      continue;
+    }
+    if (step == ChildStep::kGrandchild && grandchild->pidfd < 0) {
+      // Through CLONE_PARENT the program is our child, so its PID cannot be
+      // reused before we reap it: opening a pidfd by PID is race-free here.
+      grandchild->pid = report.value;
+      grandchild->pidfd = static_cast<int>(syscall(SYS_pidfd_open, report.value, 0));
+      if (grandchild->pidfd < 0) {
+        report.step = static_cast<int32_t>(ChildStep::kForkIntoPidNamespace);
+        report.err = errno;
+        kill(report.value, SIGKILL);
+        siginfo_t info;
+        waitid(P_PID, report.value, &info, WEXITED | __WALL);
+        return report;
+      }
+      continue;
+    }
+    if (step == ChildStep::kReady || step == ChildStep::kGrandchild) {
+      // A report nobody asked for: the protocol is broken.
+      KillChild(grandchild->pidfd >= 0 ? grandchild->pidfd : pidfd);
+      report.step = static_cast<int32_t>(ChildStep::kExecve);
+      report.err = EPROTO;
+    }
+    return report;
   }
 }
 
@@ -175,6 +257,22 @@ class AllSignalsBlocked {
 };
 
 }  // namespace
+
+void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
+  ChildFailure failure;
+  failure.step = static_cast<int32_t>(step);
+  failure.err = static_cast<int32_t>(-err);
+  failure.index = index;
+  WriteReport(plan, failure);
+  RawExit(127);
+}
+
+void ReportToParent(const ExecPlan* plan, ChildStep step, int value) {
+  ChildFailure report;
+  report.step = static_cast<int32_t>(step);
+  report.value = value;
+  WriteReport(plan, report);
+}
 
 void TaskResources::Free() {
   TaskStackRelease(&stack);
@@ -237,6 +335,28 @@ const char* ChildStepSyscall(ChildStep step) {
     case ChildStep::kSigaction: return "rt_sigaction";
     case ChildStep::kSigmask: return "rt_sigprocmask";
     case ChildStep::kExecve: return "execve";
+    case ChildStep::kSetns: return "setns";
+    case ChildStep::kForkIntoPidNamespace: return "clone";
+    case ChildStep::kUnshareTime: return "unshare";
+    case ChildStep::kSyncRead: return "read";
+    case ChildStep::kWriteSetgroups:
+    case ChildStep::kWriteUidMap:
+    case ChildStep::kWriteGidMap:
+    case ChildStep::kWriteTimeOffsets: return "write";
+    case ChildStep::kEnterTime: return "setns";
+    case ChildStep::kSethostname: return "sethostname";
+    case ChildStep::kSetdomainname: return "setdomainname";
+    case ChildStep::kMountPrivate:
+    case ChildStep::kMount:
+    case ChildStep::kRemountReadonly: return "mount";
+    case ChildStep::kPivotRoot: return "pivot_root";
+    case ChildStep::kUmountOldRoot: return "umount2";
+    case ChildStep::kLoopback: return "ioctl";
+    case ChildStep::kSetrlimit: return "prlimit64";
+    case ChildStep::kNoNewPrivs: return "prctl";
+    case ChildStep::kSeccomp: return "seccomp";
+    case ChildStep::kReady:
+    case ChildStep::kGrandchild: break;
   }
   return "unknown";
 }
@@ -259,6 +379,17 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
     write_end.Reset(moved);
   }
   plan.error_fd = write_end.Get();
+  // The handshake's pipe: the child blocks reading it until our writes to
+  // its /proc files are done. A child that must wait cannot be a vfork.
+  UniqueFd sync_read, sync_write;
+  if (plan.container != nullptr && plan.container->NeedsParent()) {
+    if (request->flags & (CLONE_VFORK | CLONE_VM)) return -EINVAL;
+    if (pipe2(ends, O_CLOEXEC) != 0) return -errno;
+    sync_read.Reset(ends[0]);
+    sync_write.Reset(ends[1]);
+    plan.container->sync_fd = sync_read.Get();
+  }
+  if (plan.container != nullptr && plan.container->enter_pidfd >= 0 && (request->flags & CLONE_VM)) return -EINVAL;
   // Whom getppid() names in the child while its parent lives, for the
   // pdeathsig re-check. A parent outside the child's PID namespace is 0.
   if (request->flags & CLONE_NEWPID) {
@@ -284,6 +415,7 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   clone_request.exit_signal = request->exit_signal;
   clone_request.stack = &stack;
   clone_request.pidfd = &pidfd;
+  clone_request.cgroup_fd = request->cgroup_fd;
   if (request->flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &request->parent_tid;
   if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &request->child_tid;
 
@@ -299,24 +431,21 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   // From here only the child's copy may hold the pipe open, so EOF means the
   // exec closed it (or the child died).
   write_end.Reset();
+  sync_read.Reset();
   if (pid < 0) return static_cast<int>(pid);
   out->pid = static_cast<pid_t>(pid);
   out->pidfd = pidfd;
 
-  // With CLONE_VFORK the child has already exec'd or exited, and this read
-  // returns at once. Without it, this waits for the exec, as libuv does; a
-  // process forked meanwhile by another thread may hold our write end until
-  // it execs too, which only delays EOF.
-  ChildFailure failure;
-  long n = ReadFailure(read_end.Get(), &failure);
-  if (n == static_cast<long>(sizeof failure)) {
-    out->failure = failure;
-  } else if (n != 0) {
-    // We cannot tell whether the exec happened: do not leave it running.
-    failure.step = static_cast<int32_t>(ChildStep::kExecve);
-    failure.err = n < 0 ? static_cast<int32_t>(-n) : EIO;
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    out->failure = failure;
+  Grandchild grandchild;
+  out->failure = ReadReports(read_end.Get(), plan, pid, pidfd, &sync_write, &grandchild);
+  if (grandchild.pidfd >= 0) {
+    // The child only forked the program into the PID namespace it entered,
+    // and exits: the program (our child too, through CLONE_PARENT) is what
+    // the caller waits for.
+    ReapNow(pidfd);
+    close(pidfd);
+    out->pid = grandchild.pid;
+    out->pidfd = pidfd = grandchild.pidfd;
   }
   if (out->failure.step != 0) {
     ReapNow(pidfd);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "container.h"
 #include "syscall.h"
 #include "tasks.h"
 
@@ -30,6 +31,30 @@ enum class ChildStep : int32_t {
   kSigaction,
   kSigmask,
   kExecve,
+  // Container steps (container.cc), in the order they run.
+  kSetns,
+  kForkIntoPidNamespace,
+  kUnshareTime,
+  kSyncRead,
+  kWriteSetgroups,  // this and the next three are the parent's writes
+  kWriteUidMap,
+  kWriteGidMap,
+  kWriteTimeOffsets,
+  kEnterTime,
+  kSethostname,
+  kSetdomainname,
+  kMountPrivate,
+  kMount,  // index: the MountOp
+  kRemountReadonly,
+  kPivotRoot,
+  kUmountOldRoot,
+  kLoopback,
+  kSetrlimit,  // index: the RlimitOp
+  kNoNewPrivs,
+  kSeccomp,
+  // Reports that are not failures.
+  kReady = 100,       // waiting on the sync pipe for the parent's writes
+  kGrandchild = 101,  // value: the PID of the child forked into a PID namespace
 };
 const char* ChildStepSyscall(ChildStep step);
 
@@ -47,17 +72,28 @@ struct ExecPlan {
   int pdeathsig = 0;      // 0: none
   pid_t expected_ppid = 0;
   bool setsid = false;
+  ContainerPlan* container = nullptr;  // nullptr: a plain process
 };
 
+// One report through the error pipe; 16 bytes, below PIPE_BUF, so it
+// arrives whole.
 struct ChildFailure {
-  int32_t step = 0;  // a ChildStep, 0 when exec happened
-  int32_t err = 0;   // positive errno
+  int32_t step = 0;   // a ChildStep, 0 when exec happened
+  int32_t err = 0;    // positive errno
+  int32_t index = 0;  // which mount or rlimit, for those steps
+  int32_t value = 0;  // kGrandchild: its PID
 };
+
+// Ends the child with a report of `step` failing with -`err` (negative).
+[[noreturn]] void FailChild(const ExecPlan* plan, ChildStep step, long err, int index = 0);
+// Sends a report that is not a failure; the child goes on.
+void ReportToParent(const ExecPlan* plan, ChildStep step, int value);
 
 struct SpawnRequest {
   ExecPlan exec;
   uint64_t flags = 0;  // exactly what goes to the kernel, CLONE_PIDFD included
   int exit_signal = 0;
+  int cgroup_fd = -1;  // with CLONE_INTO_CGROUP
   // Where CLONE_PARENT_SETTID / CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
   // write. With CLONE_VM the kernel clears child_tid at exec, so these live
   // as long as the request, past the clone.

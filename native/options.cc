@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "errors.h"
+#include "seccomp.h"
 
 namespace lc {
 namespace {
@@ -268,6 +269,184 @@ bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
   return !env.IsExceptionPending() && ReadElements(env, data, block);
 }
 
+// An optional string property: false on an exception; *present says whether it was there.
+bool ReadOptionalString(Napi::Env env, Napi::Object object, const char* key, std::string* out, bool* present) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  *present = !value.IsUndefined();
+  return !*present || ReadString(env, object, key, out);
+}
+
+bool ReadOptionalBool(Napi::Env env, Napi::Object object, const char* key, bool* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  *out = value.ToBoolean().Value();
+  return true;
+}
+
+// A 64-bit unsigned bigint property: an rlimit value.
+bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  bool lossless = false;
+  if (!value.IsBigInt() || (*out = value.As<Napi::BigInt>().Uint64Value(&lossless), !lossless)) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a 64-bit unsigned bigint");
+    return false;
+  }
+  return true;
+}
+
+bool ReadArray(Napi::Env env, Napi::Object object, const char* key, Napi::Array* out) {
+  Napi::Value value = object.Get(key);
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) {
+    *out = Napi::Array::New(env, 0);
+    return true;
+  }
+  if (!value.IsArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be an array");
+    return false;
+  }
+  *out = value.As<Napi::Array>();
+  return true;
+}
+
+bool ReadMounts(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Array list;
+  if (!ReadArray(env, object, "mounts", &list)) return false;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (env.IsExceptionPending()) return false;
+    if (!item.IsObject()) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.mounts must hold objects");
+      return false;
+    }
+    Napi::Object entry = item.As<Napi::Object>();
+    SpawnPlan::OwnedMount owned;
+    MountOp op;
+    int kind = 0;
+    bool present = false;
+    if (!ReadInt(env, entry, "kind", 1, 3, &kind) || !ReadString(env, entry, "target", &owned.target) ||
+        !ReadOptionalString(env, entry, "source", &owned.source, &present) ||
+        !ReadOptionalString(env, entry, "data", &owned.data, &owned.has_data) ||
+        !ReadOptionalBool(env, entry, "readonly", &op.readonly)) {
+      return false;
+    }
+    op.kind = static_cast<MountKind>(kind);
+    if (op.kind == MountKind::kBind && !present) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "a bind mount needs a source");
+      return false;
+    }
+    plan->owned_mounts.push_back(std::move(owned));
+    plan->mounts.push_back(op);
+  }
+  // Pointers are taken once the vectors have stopped growing.
+  for (size_t i = 0; i < plan->mounts.size(); i++) {
+    SpawnPlan::OwnedMount& owned = plan->owned_mounts[i];
+    plan->mounts[i].source = owned.source.c_str();
+    plan->mounts[i].target = owned.target.c_str();
+    plan->mounts[i].data = owned.has_data ? owned.data.c_str() : nullptr;
+  }
+  return true;
+}
+
+bool ReadRlimits(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Array list;
+  if (!ReadArray(env, object, "rlimits", &list)) return false;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (env.IsExceptionPending()) return false;
+    if (!item.IsObject()) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.rlimits must hold objects");
+      return false;
+    }
+    Napi::Object entry = item.As<Napi::Object>();
+    RlimitOp op;
+    if (!ReadInt(env, entry, "resource", 0, 15, &op.resource) || !ReadUint64(env, entry, "soft", &op.soft) ||
+        !ReadUint64(env, entry, "hard", &op.hard)) {
+      return false;
+    }
+    plan->rlimits.push_back(op);
+  }
+  return true;
+}
+
+bool ReadSeccomp(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Value value = object.Get("seccompDeny");
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) return true;
+  if (!value.IsArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.seccompDeny must be an array of syscall numbers");
+    return false;
+  }
+  Napi::Array list = value.As<Napi::Array>();
+  std::vector<int> numbers;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (env.IsExceptionPending()) return false;
+    double n = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1;
+    if (!(n >= 0 && n < 1024) || n != static_cast<int>(n)) {
+      ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny holds an invalid syscall number");
+      return false;
+    }
+    numbers.push_back(static_cast<int>(n));
+  }
+  if (!BuildDenyFilter(numbers, &plan->seccomp)) {
+    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny is too long for one seccomp filter");
+    return false;
+  }
+  return true;
+}
+
+// plan.container: the setup of the namespaces the child is cloned into or
+// enters. Absent for a plain process, which then pays nothing for it.
+bool ReadContainerPlan(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Value value = object.Get("container");
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) return true;
+  if (!value.IsObject()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.container must be an object");
+    return false;
+  }
+  Napi::Object c = value.As<Napi::Object>();
+  ContainerPlan& container = plan->container;
+  bool has_setgroups = false, has_uid = false, has_gid = false, has_time = false, has_host = false,
+       has_domain = false, has_rootfs = false;
+  if (!ReadInt(env, c, "enterPidfd", -1, INT32_MAX, &container.enter_pidfd) ||
+      !ReadInt(env, c, "enterTypes", 0, INT32_MAX, &container.enter_types) ||
+      !ReadOptionalString(env, c, "setgroups", &plan->setgroups, &has_setgroups) ||
+      !ReadOptionalString(env, c, "uidMap", &plan->uid_map, &has_uid) ||
+      !ReadOptionalString(env, c, "gidMap", &plan->gid_map, &has_gid) ||
+      !ReadOptionalString(env, c, "timeOffsets", &plan->time_offsets, &has_time) ||
+      !ReadOptionalString(env, c, "hostname", &plan->hostname, &has_host) ||
+      !ReadOptionalString(env, c, "domainname", &plan->domainname, &has_domain) ||
+      !ReadOptionalString(env, c, "rootfs", &plan->rootfs, &has_rootfs) ||
+      !ReadOptionalBool(env, c, "privateRoot", &container.private_root) ||
+      !ReadOptionalBool(env, c, "loopbackUp", &container.loopback_up) ||
+      !ReadOptionalBool(env, c, "noNewPrivs", &container.no_new_privs) || !ReadMounts(env, c, plan) ||
+      !ReadRlimits(env, c, plan) || !ReadSeccomp(env, c, plan)) {
+    return false;
+  }
+  container.unshare_time = has_time;
+  container.parent.setgroups = has_setgroups ? plan->setgroups.c_str() : nullptr;
+  container.parent.uid_map = has_uid ? plan->uid_map.c_str() : nullptr;
+  container.parent.gid_map = has_gid ? plan->gid_map.c_str() : nullptr;
+  container.parent.time_offsets = has_time ? plan->time_offsets.c_str() : nullptr;
+  container.hostname = has_host ? plan->hostname.c_str() : nullptr;
+  container.domainname = has_domain ? plan->domainname.c_str() : nullptr;
+  container.rootfs = has_rootfs ? plan->rootfs.c_str() : nullptr;
+  container.mounts = plan->mounts.data();
+  container.mount_count = static_cast<int>(plan->mounts.size());
+  container.rlimits = plan->rlimits.data();
+  container.rlimit_count = static_cast<int>(plan->rlimits.size());
+  container.seccomp = plan->seccomp.empty() ? nullptr : plan->seccomp.data();
+  container.seccomp_length = static_cast<int>(plan->seccomp.size());
+  if (container.rootfs != nullptr) container.private_root = true;
+  if (!ReadInt(env, c, "cgroupFd", -1, INT32_MAX, &plan->request.cgroup_fd)) return false;
+  plan->request.exec.container = &container;
+  return true;
+}
+
 }  // namespace
 
 void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message) {
@@ -350,6 +529,11 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   Napi::Value setsid = object.Get("setsid");
   if (env.IsExceptionPending()) return false;
   exec.setsid = setsid.ToBoolean().Value();
+  if (!ReadContainerPlan(env, object, plan)) return false;
+  if ((request.flags & CLONE_INTO_CGROUP) && request.cgroup_fd < 0) {
+    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS", "CLONE_INTO_CGROUP needs plan.container.cgroupFd");
+    return false;
+  }
 
   exec.file = plan->file.c_str();
   exec.argv = plan->argv.data();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "child.h"
+#include "container.h"
 #include "unique_fd.h"
 
 namespace lc {
@@ -25,6 +26,18 @@ struct SpawnPlan {
   UniqueFd dev_null;                  // for 'ignore' slots
   std::vector<UniqueFd> parent_ends;  // per slot: our end of a pipe, or -1
   SpawnRequest request;
+
+  // Container setup, when the plan has any (request.exec.container points here).
+  struct OwnedMount {
+    std::string source, target, data;
+    bool has_data = false;
+  };
+  ContainerPlan container;
+  std::string setgroups, uid_map, gid_map, time_offsets, hostname, domainname, rootfs;
+  std::vector<OwnedMount> owned_mounts;
+  std::vector<MountOp> mounts;
+  std::vector<RlimitOp> rlimits;
+  std::vector<sock_filter> seccomp;
 
   // The child's copies exist once it is cloned; ours must go, or a reader
   // of the child's stdout would never see EOF.

@@ -1,0 +1,240 @@
+// Cgroup v2 for spawn's `cgroup` option: find the v2 hierarchy, make a child
+// cgroup with limits, hand its directory fd to CLONE_INTO_CGROUP, and remove
+// it after the reap. Cgroup v1 hierarchies are never touched.
+import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix } from 'node:path';
+
+import { codedError, type CodedError, invalidValue, makeSystemError } from './errors';
+import { validateInteger, validateObject, validateString } from './validate';
+
+export interface CgroupOptions {
+  /**
+   * The cgroup to create. An absolute path is within the v2 hierarchy
+   * ('/ci/job-1'); a relative one is under Node's own cgroup. Its parent must
+   * exist and it must not. Default: `linux-clone-<pid>-<n>` under Node's cgroup.
+   */
+  path?: string;
+  /** memory.max in bytes, or 'max'. Needs the memory controller in the v2 hierarchy. */
+  memoryMax?: number | 'max';
+  /** pids.max: how many tasks the cgroup may hold, or 'max'. Needs the pids controller. */
+  pidsMax?: number | 'max';
+  /** cpu.max: `quota` µs of CPU per `period` µs (default 100000), or 'max'. Needs the cpu controller. */
+  cpuMax?: { quota: number | 'max'; period?: number } | 'max';
+}
+
+/** A cgroup made for one child. */
+export interface ChildCgroup {
+  /** Its directory. */
+  readonly dir: string;
+  /** An O_DIRECTORY fd for CLONE_INTO_CGROUP; close it once the child is cloned. */
+  readonly fd: number;
+  closeFd(): void;
+  /** Removes the cgroup once its child is reaped; any process left in it is killed first. */
+  remove(): Promise<void>;
+  /** The same, now: for a child that never ran. */
+  removeSync(): void;
+}
+
+/** The error for a limit whose controller the v2 hierarchy lacks. */
+export type ControllerMissingError = CodedError<Error> & { controller: string };
+
+const CGROUP_KEYS = ['path', 'memoryMax', 'pidsMax', 'cpuMax'];
+const LIVE = new Set<ChildCgroup>();
+let sequence = 0;
+let exitHookInstalled = false;
+
+/** mountinfo escapes space, tab, newline and backslash as octal. */
+function unescapeMountPath(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** Where the cgroup v2 hierarchy is mounted, and the cgroup path its root shows; null if it is not. */
+export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): { mountPoint: string; root: string } | null {
+  for (const line of mountinfo.split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (after === undefined || after.split(' ')[0] !== 'cgroup2') continue;
+    const fields = (before as string).split(' ');
+    return { root: unescapeMountPath(fields[3] as string), mountPoint: unescapeMountPath(fields[4] as string) };
+  }
+  return null;
+}
+
+/** Node's own cgroup v2 directory: the "0::" line of /proc/self/cgroup, under the mount. */
+function ownCgroupDir(mount: { mountPoint: string; root: string }): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  if (line === undefined) throw codedError(new Error('Node is in no cgroup v2 (no "0::" line in /proc/self/cgroup)'), 'ERR_CGROUP_V2_UNAVAILABLE');
+  const path = line.slice(3);
+  const relative = mount.root === '/' ? path : posix.relative(mount.root, path);
+  return join(mount.mountPoint, relative);
+}
+
+function limitValue(name: string, value: unknown, min: number): string {
+  if (value === 'max') return 'max';
+  return String(validateInteger(name, value, min, Number.MAX_SAFE_INTEGER));
+}
+
+/** The limit files to write, validated, in the order to write them. */
+function limitFiles(options: CgroupOptions): Array<{ controller: string; file: string; value: string }> {
+  const files: Array<{ controller: string; file: string; value: string }> = [];
+  if (options.memoryMax !== undefined) files.push({ controller: 'memory', file: 'memory.max', value: limitValue('options.cgroup.memoryMax', options.memoryMax, 0) });
+  if (options.pidsMax !== undefined) files.push({ controller: 'pids', file: 'pids.max', value: limitValue('options.cgroup.pidsMax', options.pidsMax, 0) });
+  if (options.cpuMax !== undefined) {
+    const cpu = options.cpuMax;
+    let value: string;
+    if (cpu === 'max') value = 'max';
+    else {
+      validateObject('options.cgroup.cpuMax', cpu);
+      const quota = limitValue('options.cgroup.cpuMax.quota', cpu.quota, 1000);
+      const period = cpu.period === undefined ? 100000 : validateInteger('options.cgroup.cpuMax.period', cpu.period, 1000, 1000000);
+      value = `${quota} ${period}`;
+    }
+    files.push({ controller: 'cpu', file: 'cpu.max', value });
+  }
+  return files;
+}
+
+/** Validates the option; throws a coded error before anything is made. */
+export function validateCgroupOptions(value: unknown): CgroupOptions {
+  const options = validateObject('options.cgroup', value) as CgroupOptions;
+  for (const key of Object.keys(options)) {
+    if (!CGROUP_KEYS.includes(key)) throw invalidValue('options.cgroup', `has no option ${JSON.stringify(key)}`, key);
+  }
+  if (options.path !== undefined) {
+    const path = validateString('options.cgroup.path', options.path);
+    const parts = path.split('/').filter((part) => part !== '');
+    if (parts.length === 0 || parts.some((part) => part === '.' || part === '..')) {
+      throw invalidValue('options.cgroup.path', 'must name a cgroup, without "." or ".." parts', path);
+    }
+  }
+  limitFiles(options);
+  return options;
+}
+
+function controllerMissing(controller: string, dir: string): ControllerMissingError {
+  const error = codedError(
+    new Error(
+      `the cgroup v2 hierarchy has no "${controller}" controller at ${dir} (on a hybrid host it may belong to cgroup v1, which linux-clone never touches)`,
+    ),
+    'ERR_CGROUP_CONTROLLER_MISSING',
+  );
+  return Object.assign(error, { controller });
+}
+
+function words(file: string): string[] {
+  return readFileSync(file, 'utf8').split(/\s+/).filter(Boolean);
+}
+
+function systemError(error: unknown, syscall: string, path: string): Error {
+  const errno = (error as NodeJS.ErrnoException).errno;
+  return typeof errno === 'number' ? makeSystemError(errno, syscall, path) : (error as Error);
+}
+
+/** The controllers a limit needs that `parent` does not give its children yet are enabled, or a coded error says which is missing. */
+function enableControllers(parent: string, controllers: string[]): void {
+  if (controllers.length === 0) return;
+  const available = words(join(parent, 'cgroup.controllers'));
+  for (const controller of controllers) if (!available.includes(controller)) throw controllerMissing(controller, parent);
+  const enabled = words(join(parent, 'cgroup.subtree_control'));
+  const missing = controllers.filter((c) => !enabled.includes(c));
+  if (missing.length === 0) return;
+  const file = join(parent, 'cgroup.subtree_control');
+  try {
+    writeFileSync(file, missing.map((c) => `+${c}`).join(' '));
+  } catch (error) {
+    throw systemError(error, 'write', file);
+  }
+}
+
+/** Kills whatever is left in `dir` (cgroup.kill, Linux 5.14) and removes it; false while it is still busy. */
+function tryRemove(dir: string, kill: boolean): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code !== 'EBUSY') throw error;
+    if (kill) {
+      try {
+        writeFileSync(join(dir, 'cgroup.kill'), '1');
+      } catch {
+        // Before 5.14 there is no cgroup.kill; what is left must end on its own.
+      }
+    }
+    return false;
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Children still running at exit are killed by the addon's cleanup, after
+  // this; their cgroups are emptied here so that they can go.
+  process.once('exit', () => {
+    for (const cgroup of LIVE) cgroup.removeSync();
+  });
+}
+
+/** Creates the cgroup for one child. Throws a coded error, leaving nothing behind, when it cannot. */
+export function createCgroup(options: CgroupOptions): ChildCgroup {
+  const mount = findCgroup2Mount();
+  if (mount === null) {
+    throw codedError(new Error('no cgroup v2 hierarchy is mounted (see /proc/self/mountinfo)'), 'ERR_CGROUP_V2_UNAVAILABLE');
+  }
+  const own = ownCgroupDir(mount);
+  const path = options.path ?? `linux-clone-${process.pid}-${++sequence}`;
+  const dir = isAbsolute(path) ? join(mount.mountPoint, path) : join(own, path);
+  const parent = dirname(dir);
+  const files = limitFiles(options);
+  enableControllers(
+    parent,
+    files.map((f) => f.controller),
+  );
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    throw systemError(error, 'mkdir', dir);
+  }
+  let fd = -1;
+  try {
+    for (const { file, value } of files) {
+      try {
+        writeFileSync(join(dir, file), value);
+      } catch (error) {
+        throw systemError(error, 'write', join(dir, file));
+      }
+    }
+    fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  } catch (error) {
+    rmdirSync(dir);
+    throw error;
+  }
+  const cgroup: ChildCgroup = {
+    dir,
+    fd,
+    closeFd() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+    async remove() {
+      // A reaped child has left its cgroup; a descendant it left running has
+      // not, and is killed. Its exit is asynchronous, so look again a few times.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        if (tryRemove(dir, attempt === 0)) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      LIVE.delete(cgroup);
+    },
+    removeSync() {
+      const deadline = Date.now() + 1000;
+      let attempt = 0;
+      while (!tryRemove(dir, attempt++ === 0) && Date.now() < deadline) {
+        // Busy for at most a second: the killed processes' exits.
+      }
+      LIVE.delete(cgroup);
+    },
+  };
+  LIVE.add(cgroup);
+  installExitHook();
+  return cgroup;
+}
