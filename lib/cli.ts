@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 
 import { CloneError } from './errors';
 import { explain, NAMESPACES, probe, RESOURCES, type SharingReport } from './explain';
+import { type CgroupOptions } from './cgroup';
+import { type ContainerOptions, type IdMapping, type MountSpec, type NamespaceName, type RlimitValue } from './container';
 import { CloneFlags, type FlagName, presets } from './flags';
 import { spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './validate';
@@ -27,10 +29,37 @@ Options:
   --user              new user namespace (CLONE_NEWUSER)
   --pid               new PID namespace (CLONE_NEWPID)
   --mount             new mount namespace (CLONE_NEWNS)
-  --net               new network namespace (CLONE_NEWNET)
+  --net               new network namespace (CLONE_NEWNET); lo is brought up
   --uts               new UTS namespace (CLONE_NEWUTS)
   --ipc               new IPC namespace (CLONE_NEWIPC)
   --cgroup            new cgroup namespace (CLONE_NEWCGROUP)
+  --time              new time namespace (CLONE_NEWTIME)
+
+Container setup (each implies the namespaces it needs):
+  --map-root-user     map uid and gid 0 inside to yours outside (implies --user)
+  --uid-map 'IN OUT N'  a uid_map line (repeatable; implies --user)
+  --gid-map 'IN OUT N'  a gid_map line (repeatable; implies --user)
+  --hostname NAME     hostname inside (implies --uts)
+  --mount-proc        mount a proc of the new PID namespace at /proc (implies --pid --mount)
+  --root DIR          pivot_root into DIR, the old root detached (implies --mount)
+  --bind SRC:DST      bind-mount host SRC at DST inside (repeatable; implies --mount)
+  --ro-bind SRC:DST   the same, read-only
+  --tmpfs DIR         a tmpfs at DIR inside (repeatable; implies --mount)
+  --monotonic-offset S  seconds added to CLOCK_MONOTONIC inside (implies --time)
+  --boottime-offset S   seconds added to CLOCK_BOOTTIME inside (implies --time)
+  --memory-max BYTES  run CMD in a new cgroup v2 with this memory.max
+  --pids-max N        ... with this pids.max
+  --cpu-max QUOTA[/PERIOD]  ... with this cpu.max, in microseconds
+  --cgroup-path PATH  the new cgroup's path (absolute: in the v2 hierarchy;
+                      relative: under linux-clone's own cgroup)
+  --rlimit NAME=N[:HARD]  a resource limit, e.g. nofile=256 (repeatable)
+  --no-new-privs      PR_SET_NO_NEW_PRIVS: setuid bits grant nothing
+  --seccomp-deny LIST   comma-separated syscalls that fail with EPERM
+  --enter PID         run CMD inside the namespaces of process PID (like nsenter)
+  --ns LIST           the namespaces to enter, comma-separated (default: all of
+                      user,pid,mnt,net,uts,ipc,cgroup,time that PID does not share)
+
+Process:
   --cwd DIR           working directory of CMD
   --env K=V           set a variable for CMD (repeatable)
   --clear-env         start CMD with only the --env variables
@@ -78,6 +107,22 @@ const NAMESPACE_SWITCHES: ReadonlyArray<[string, FlagName]> = [
   ['uts', 'NEWUTS'],
   ['ipc', 'NEWIPC'],
   ['cgroup', 'NEWCGROUP'],
+  ['time', 'NEWTIME'],
+];
+
+/** Switches that imply namespaces. */
+const IMPLIED_NAMESPACES: ReadonlyArray<[string, FlagName[]]> = [
+  ['map-root-user', ['NEWUSER']],
+  ['uid-map', ['NEWUSER']],
+  ['gid-map', ['NEWUSER']],
+  ['hostname', ['NEWUTS']],
+  ['mount-proc', ['NEWPID', 'NEWNS']],
+  ['root', ['NEWNS']],
+  ['bind', ['NEWNS']],
+  ['ro-bind', ['NEWNS']],
+  ['tmpfs', ['NEWNS']],
+  ['monotonic-offset', ['NEWTIME']],
+  ['boottime-offset', ['NEWTIME']],
 ];
 
 const RUN_OPTIONS = {
@@ -89,6 +134,27 @@ const RUN_OPTIONS = {
   uts: { type: 'boolean' },
   ipc: { type: 'boolean' },
   cgroup: { type: 'boolean' },
+  time: { type: 'boolean' },
+  'map-root-user': { type: 'boolean' },
+  'uid-map': { type: 'string', multiple: true },
+  'gid-map': { type: 'string', multiple: true },
+  hostname: { type: 'string' },
+  'mount-proc': { type: 'boolean' },
+  root: { type: 'string' },
+  bind: { type: 'string', multiple: true },
+  'ro-bind': { type: 'string', multiple: true },
+  tmpfs: { type: 'string', multiple: true },
+  'monotonic-offset': { type: 'string' },
+  'boottime-offset': { type: 'string' },
+  'memory-max': { type: 'string' },
+  'pids-max': { type: 'string' },
+  'cpu-max': { type: 'string' },
+  'cgroup-path': { type: 'string' },
+  rlimit: { type: 'string', multiple: true },
+  'no-new-privs': { type: 'boolean' },
+  'seccomp-deny': { type: 'string' },
+  enter: { type: 'string' },
+  ns: { type: 'string' },
   cwd: { type: 'string' },
   env: { type: 'string', multiple: true },
   'clear-env': { type: 'boolean' },
@@ -116,7 +182,94 @@ function splitCommand(args: readonly string[]): { options: string[]; command: st
 function runFlags(values: Record<string, unknown>): CloneFlags {
   let flags = typeof values.flags === 'string' ? CloneFlags.parse(values.flags) : new CloneFlags(0n);
   for (const [option, flag] of NAMESPACE_SWITCHES) if (values[option]) flags = flags.with(flag);
+  for (const [option, implied] of IMPLIED_NAMESPACES) if (values[option] !== undefined) flags = flags.with(...implied);
   return flags;
+}
+
+function number(option: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${option} takes a number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function idMap(option: string, lines: string[]): IdMapping[] {
+  return lines.map((line) => {
+    const parts = line.trim().split(/\s+/).map((part) => number(option, part));
+    if (parts.length !== 3) throw new UsageError(`--${option} takes 'INSIDE OUTSIDE COUNT', got ${JSON.stringify(line)}`);
+    const [containerId, hostId, size] = parts as [number, number, number];
+    return { containerId, hostId, size };
+  });
+}
+
+function bindMounts(values: Record<string, unknown>): MountSpec[] {
+  const mounts: MountSpec[] = [];
+  for (const [option, readonly] of [['bind', false], ['ro-bind', true]] as const) {
+    for (const pair of (values[option] as string[] | undefined) ?? []) {
+      const colon = pair.indexOf(':');
+      if (colon <= 0 || colon === pair.length - 1) throw new UsageError(`--${option} takes SRC:DST, got ${JSON.stringify(pair)}`);
+      mounts.push({ type: 'bind', source: pair.slice(0, colon), target: pair.slice(colon + 1), readonly });
+    }
+  }
+  for (const target of (values.tmpfs as string[] | undefined) ?? []) mounts.push({ type: 'tmpfs', target });
+  return mounts;
+}
+
+function cgroupOption(values: Record<string, unknown>): CgroupOptions | undefined {
+  const cgroup: CgroupOptions = {};
+  if (typeof values['memory-max'] === 'string') cgroup.memoryMax = values['memory-max'] === 'max' ? 'max' : number('memory-max', values['memory-max']);
+  if (typeof values['pids-max'] === 'string') cgroup.pidsMax = values['pids-max'] === 'max' ? 'max' : number('pids-max', values['pids-max']);
+  if (typeof values['cpu-max'] === 'string') {
+    const [quota, period] = values['cpu-max'].split('/');
+    cgroup.cpuMax = quota === 'max' ? 'max' : { quota: number('cpu-max', quota as string), ...(period !== undefined && { period: number('cpu-max', period) }) };
+  }
+  if (typeof values['cgroup-path'] === 'string') cgroup.path = values['cgroup-path'];
+  return Object.keys(cgroup).length > 0 ? cgroup : undefined;
+}
+
+function rlimits(lines: string[] | undefined): ContainerOptions['rlimits'] {
+  if (lines === undefined) return undefined;
+  const limits: Record<string, RlimitValue> = {};
+  for (const line of lines) {
+    const match = /^(\w+)=(\w+)(?::(\w+))?$/.exec(line);
+    if (match === null) throw new UsageError(`--rlimit takes NAME=N or NAME=SOFT:HARD, got ${JSON.stringify(line)}`);
+    const bound = (text: string) => (text === 'unlimited' || text === 'infinity' ? Infinity : number('rlimit', text));
+    const soft = bound(match[2] as string);
+    limits[match[1] as string] = match[3] === undefined ? soft : { soft, hard: bound(match[3]) };
+  }
+  return limits;
+}
+
+const ALL_NAMESPACES: NamespaceName[] = ['user', 'pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup', 'time'];
+
+/** The container options the switches ask for. */
+function containerOptions(values: Record<string, unknown>): ContainerOptions {
+  const options: ContainerOptions = {};
+  if (values['map-root-user']) options.mapRootUser = true;
+  if (values['uid-map'] !== undefined) options.uidMap = idMap('uid-map', values['uid-map'] as string[]);
+  if (values['gid-map'] !== undefined) options.gidMap = idMap('gid-map', values['gid-map'] as string[]);
+  if (typeof values.hostname === 'string') options.hostname = values.hostname;
+  if (values['mount-proc']) options.mountProc = true;
+  if (typeof values.root === 'string') options.rootfs = values.root;
+  const mounts = bindMounts(values);
+  if (mounts.length > 0) options.mounts = mounts;
+  const offsets: { monotonic?: number; boottime?: number } = {};
+  if (typeof values['monotonic-offset'] === 'string') offsets.monotonic = number('monotonic-offset', values['monotonic-offset']);
+  if (typeof values['boottime-offset'] === 'string') offsets.boottime = number('boottime-offset', values['boottime-offset']);
+  if (Object.keys(offsets).length > 0) options.timeOffsets = offsets;
+  const cgroup = cgroupOption(values);
+  if (cgroup !== undefined) options.cgroup = cgroup;
+  const limits = rlimits(values.rlimit as string[] | undefined);
+  if (limits !== undefined) options.rlimits = limits;
+  if (values['no-new-privs']) options.noNewPrivs = true;
+  if (typeof values['seccomp-deny'] === 'string') options.seccomp = { deny: values['seccomp-deny'].split(',').filter(Boolean) };
+  if (typeof values.enter === 'string') {
+    const target = number('enter', values.enter);
+    const namespaces = typeof values.ns === 'string' ? (values.ns.split(',').filter(Boolean) as NamespaceName[]) : ALL_NAMESPACES;
+    options.enter = { target, namespaces };
+  } else if (values.ns !== undefined) {
+    throw new UsageError('--ns needs --enter PID');
+  }
+  return options;
 }
 
 function runEnv(values: Record<string, unknown>): Record<string, string | undefined> {
@@ -150,6 +303,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
   }
 
   const child = spawn(file, rest, {
+    ...containerOptions(values),
     flags: runFlags(values),
     env: runEnv(values),
     stdio: 'inherit',

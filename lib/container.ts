@@ -69,7 +69,13 @@ export interface ContainerOptions {
   noNewPrivs?: boolean;
   /** Resource limits set in the child (prlimit) before exec. */
   rlimits?: Partial<Record<RlimitName, RlimitValue>>;
-  /** A seccomp filter, applied last before exec: each syscall named in `deny` fails with EPERM. */
+  /**
+   * A seccomp filter, applied last before exec: each syscall named in `deny`
+   * fails with EPERM, as do all syscalls of other ABIs (x32, i386). It implies
+   * `noNewPrivs` unless that is false: the kernel takes a filter from an
+   * unprivileged process only with no_new_privs, and a setuid program could
+   * otherwise shed it.
+   */
   seccomp?: { deny: string[] };
   /**
    * Run the program inside the namespaces of a running process, via setns on
@@ -177,11 +183,12 @@ function syscallNumbers(value: unknown): number[] {
   });
 }
 
-function mustExist(path: string, what: string, syscall: string): void {
+/** A path a mount needs, checked before the clone: the child could only say ENOENT. */
+function mustExist(path: string): void {
   try {
     statSync(path);
   } catch (error) {
-    throw makeSystemError((error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT, syscall, path, undefined, `${what} does not exist`);
+    throw makeSystemError((error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT, 'mount', path);
   }
 }
 
@@ -211,10 +218,10 @@ function mountOps(value: unknown, rootfs: string | undefined): NativeMount[] {
     if (!isAbsolute(target)) throw invalidValue(`${name}.target`, 'must be an absolute path', target);
     const readonly = entry.readonly === undefined ? false : validateBoolean(`${name}.readonly`, entry.readonly);
     const where = hostPath(rootfs, target);
-    mustExist(where, 'the mount target', 'mount');
+    mustExist(where);
     if (entry.type === 'bind') {
       const source = resolve(validateString(`${name}.source`, entry.source));
-      mustExist(source, 'the bind source', 'mount');
+      mustExist(source);
       return { kind: MOUNT_KIND.bind, source, target: where, readonly };
     }
     if (entry.type === 'tmpfs') {
@@ -314,7 +321,7 @@ export function prepareContainer(options: ContainerOptions, flags: CloneFlags): 
   if (options.mountProc !== undefined && validateBoolean('options.mountProc', options.mountProc)) {
     required('mountProc', flags, 'NEWPID', 'NEWNS');
     const target = hostPath(rootfs, '/proc');
-    mustExist(target, 'the proc mount point', 'mount');
+    mustExist(target);
     mounts.push({ kind: MOUNT_KIND.proc, target, readonly: false });
   }
   if (options.mounts !== undefined) {
@@ -339,7 +346,10 @@ export function prepareContainer(options: ContainerOptions, flags: CloneFlags): 
 
   if (options.noNewPrivs !== undefined) plan.noNewPrivs = validateBoolean('options.noNewPrivs', options.noNewPrivs);
   if (options.rlimits !== undefined) plan.rlimits = rlimitOps(options.rlimits);
-  if (options.seccomp !== undefined) plan.seccompDeny = syscallNumbers(options.seccomp);
+  if (options.seccomp !== undefined) {
+    plan.seccompDeny = syscallNumbers(options.seccomp);
+    plan.noNewPrivs ??= true;
+  }
   const cgroupOptions = options.cgroup === undefined ? undefined : validateCgroupOptions(options.cgroup);
   if (cgroupOptions !== undefined) addFlags.push('INTO_CGROUP');
 

@@ -15,9 +15,9 @@ export class CloneError extends Error {
   /** 'clone3', 'clone', or the child's step that failed: 'execve', 'chdir', … */
   readonly syscall: string;
   /** The program for 'execve', the directory for 'chdir'. */
-  readonly path?: string;
+  declare readonly path?: string;
   /** What we know about why, where we know it. */
-  readonly hint?: string;
+  declare readonly hint?: string;
 
   constructor(errno: number, syscall: string, details: { path?: string; hint?: string; description?: string } = {}) {
     const { path, hint } = details;
@@ -45,8 +45,39 @@ function errorName(errno: number): string {
 const NAMESPACE_FLAGS = 0x7e020080n; // every CLONE_NEW* bit
 const CLONE_NEWUSER = 0x10000000n;
 
+/** Hints for the container steps, by syscall and code. */
+const CONTAINER_HINTS: Readonly<Record<string, string>> = {
+  'mount ENOENT': 'the mount source or target does not exist',
+  'mount EPERM':
+    'mounting needs CAP_SYS_ADMIN over the mount namespace (add CLONE_NEWUSER), and proc needs a fully visible /proc (one with overmounts, as in Docker, is refused)',
+  'mount EINVAL': 'the target is not a directory for a directory source, or the mount propagation forbids it',
+  'pivot_root ENOTDIR': 'rootfs must be a directory',
+  'pivot_root ENOENT': 'rootfs does not exist',
+  'pivot_root EINVAL': 'rootfs must be on a private mount: a mount namespace with / made private',
+  'sethostname EPERM': 'a hostname needs CAP_SYS_ADMIN over the UTS namespace',
+  'setns EPERM': "entering needs CAP_SYS_ADMIN over the target's namespaces: enter its user namespace too",
+  'setns EINVAL': 'a namespace cannot be entered from here (a user namespace needs a single-threaded, unshared child)',
+  'setns ESRCH': 'the target process has exited',
+  'unshare EPERM': 'a time namespace needs CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER',
+  'seccomp EACCES': 'a seccomp filter needs noNewPrivs, or CAP_SYS_ADMIN',
+  'prlimit64 EPERM': 'raising a hard limit needs CAP_SYS_RESOURCE',
+  'ioctl EPERM': 'bringing lo up needs CAP_NET_ADMIN over the network namespace',
+};
+
+/** Hints for the parent's writes to /proc/PID, by file and code. */
+const PROC_WRITE_HINTS: Readonly<Record<string, string>> = {
+  'uid_map EPERM': 'without CAP_SETUID, a process may map only its own uid, as one line',
+  'gid_map EPERM': 'without CAP_SETGID, a process may map only its own gid, as one line, after setgroups "deny"',
+  'setgroups EPERM': 'setgroups cannot be "allow" in a user namespace whose parent denies it',
+  'timens_offsets EINVAL': 'an offset would take the clock below zero or out of range',
+  'timens_offsets EACCES': 'offsets are taken only before a process enters the time namespace',
+};
+
 /** The hint for a failure we can explain. `flags` are the clone flags passed. */
-function hintFor(code: string, syscall: string, flags: bigint | undefined): string | undefined {
+function hintFor(code: string, syscall: string, flags: bigint | undefined, path?: string): string | undefined {
+  if (syscall === 'write' && path?.startsWith('/proc/')) return PROC_WRITE_HINTS[`${path.slice(path.lastIndexOf('/') + 1)} ${code}`];
+  const container = CONTAINER_HINTS[`${syscall} ${code}`];
+  if (container !== undefined) return container;
   const cloning = syscall === 'clone3' || syscall === 'clone';
   if (cloning && code === 'EPERM' && flags !== undefined) {
     if (flags & CLONE_NEWUSER) {
@@ -76,7 +107,7 @@ function hintFor(code: string, syscall: string, flags: bigint | undefined): stri
  * for errnos libuv has none for.
  */
 export function makeSystemError(errno: number, syscall: string, path?: string, flags?: bigint, description?: string): CloneError {
-  const hint = hintFor(errorName(errno), syscall, flags);
+  const hint = hintFor(errorName(errno), syscall, flags, path);
   return new CloneError(errno, syscall, {
     ...(path !== undefined && { path }),
     ...(hint !== undefined && { hint }),

@@ -313,12 +313,15 @@ export class Child implements AsyncDisposable {
   readonly stderr: Readable | null;
   /** With CLONE_SETTLS: the address of the TCB the library built for the child; else null. */
   readonly tls: bigint | null;
+  /** With the `cgroup` option: the directory of the cgroup made for the child, removed after the reap; else null. */
+  readonly cgroup: string | null;
   readonly #handle: NativeChildHandle;
   readonly #exit: ExitLatch;
 
   /** @internal Made by spawn(). */
-  constructor(handle: NativeChildHandle, exit: ExitLatch) {
+  constructor(handle: NativeChildHandle, exit: ExitLatch, cgroup: string | null = null) {
     this.#handle = handle;
+    this.cgroup = cgroup;
     this.#exit = exit;
     this.pid = handle.pid;
     this.flags = new CloneFlags(handle.flags, handle.exitSignal);
@@ -445,7 +448,7 @@ function spawnChecked(file: string, args: readonly string[], options: SpawnOptio
   plan.container = container.acquire();
   const exit = new ExitLatch(undefined, () => container.cgroup?.remove());
   try {
-    return new Child(binding.spawn(plan, exit.onExit), exit);
+    return new Child(binding.spawn(plan, exit.onExit), exit, container.cgroup?.dir ?? null);
   } catch (error) {
     container.cgroup?.removeSync();
     throw error;
