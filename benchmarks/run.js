@@ -8,7 +8,7 @@ const { join } = require('node:path');
 
 const { RESULTS } = require('./harness');
 
-const BENCHMARKS = ['spawn', 'threads', 'sumarray', 'clonecost'];
+const BENCHMARKS = ['spawn', 'threads', 'sumarray', 'clonecost', 'containers'];
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const all = {};

@@ -63,12 +63,22 @@ describe('benchmarks in tiny mode', () => {
     expectWritten('clonecost');
   });
 
+  it('containers: linux-clone, unshare(1) and bwrap, with and without NET', () => {
+    const result = bench('containers.js', ['--iterations', '3']);
+    for (const namespaces of ['USER|PID|NS|UTS|IPC', '+NET']) {
+      expect(result.rows.filter((r) => r.namespaces === namespaces).map((r) => r.contender)).toEqual(['linux-clone', 'unshare(1)', 'bwrap']);
+    }
+    // .ci/run installs bubblewrap; both tools are measured here.
+    for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
+    expectWritten('containers');
+  });
+
   it('npm run bench --json writes one JSON file with every benchmark', () => {
     const args = [join(ROOT, 'benchmarks', 'run.js'), '--json', '--iterations', '3', '--heaps', '0', '--length', '10000', '--workers', '1'];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 120000 });
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(join(results, 'all.json'));
     expect(existsSync(join(results, 'all.json'))).toBe(true);
-    expect(Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object)).toEqual(['spawn', 'threads', 'sumarray', 'clonecost']);
+    expect(Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object)).toEqual(['spawn', 'threads', 'sumarray', 'clonecost', 'containers']);
   });
 });

@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { hostname } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { CLI } from './helpers';
+import { CLI, DIST } from './helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { spawn } = require(DIST) as typeof import('../lib/index');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 30000 });
@@ -98,11 +103,101 @@ describe('linux-clone run', () => {
     expect(cli(['run', '--pid', 'sh', '-c', 'echo $$']).stdout).toBe('1\n');
   });
 
+  describe('container switches', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'linux-clone-cli-'));
+      for (const d of ['usr', 'proc', 'data', 'tmp']) mkdirSync(join(dir, 'root', d), { recursive: true });
+      for (const l of ['bin', 'lib', 'lib64']) symlinkSync(`usr/${l}`, join(dir, 'root', l));
+      mkdirSync(join(dir, 'shared'));
+      writeFileSync(join(dir, 'shared', 'file'), 'from the host\n');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const cgroup2 = readFileSync('/proc/self/mountinfo', 'utf8').includes(' - cgroup2 ');
+    const v2Controllers = (() => {
+      const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' - cgroup2 '))?.split(' ')[4];
+      const own = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1] ?? '/';
+      return mount === undefined ? [] : readFileSync(join(mount, own, 'cgroup.controllers'), 'utf8').split(/\s+/);
+    })();
+
+    it.each<[string, string[], string, string | RegExp, string | null]>([
+      ['--map-root-user', ['--map-root-user'], 'id -u; id -g', '0\n0\n', 'CLONE_NEWUSER'],
+      ['--uid-map and --gid-map', ['--uid-map', '0 0 1', '--uid-map', '1000 1000 1', '--gid-map', '0 0 1'], 'cat /proc/self/uid_map | tr -s " "', ' 0 0 1\n 1000 1000 1\n', 'CLONE_NEWUSER'],
+      ['--hostname', ['--hostname', 'cli-host'], 'hostname', 'cli-host\n', 'CLONE_NEWUTS'],
+      ['--mount-proc', ['--mount-proc'], 'echo $$; ls /proc | grep -c "^[0-9]"', /^1\n[1-3]\n$/, 'CLONE_NEWPID'],
+      ['--time with --boottime-offset', ['--boottime-offset', '1000000'], 'cut -d. -f1 /proc/uptime', /^10\d{5}\n$/, null],
+      ['--monotonic-offset', ['--time', '--monotonic-offset', '2000000'], 'cat /proc/self/timens_offsets | tr -s " "', /monotonic 2000000 0/, null],
+      ['--rlimit', ['--rlimit', 'nofile=77', '--rlimit', 'core=0:unlimited'], 'ulimit -n; ulimit -c; ulimit -Hc', '77\n0\nunlimited\n', null],
+      ['--no-new-privs', ['--no-new-privs'], 'grep NoNewPrivs /proc/self/status | tr -d "\t"', 'NoNewPrivs:1\n', null],
+      ['--seccomp-deny', ['--seccomp-deny', 'mkdir,mkdirat'], 'mkdir /tmp/cli-denied-$$ 2>&1; true', /Operation not permitted/, null],
+      ['--cgroup-path', ['--cgroup-path', `cli-${process.pid}`], 'grep ^0:: /proc/self/cgroup', new RegExp(`^0::.*/cli-${process.pid}\n$`), 'CLONE_INTO_CGROUP'],
+    ])('%s', (_name, switches, script, output, flag) => {
+      const { stdout, status, stderr } = cli(['run', ...switches, '--json', '--', 'sh', '-c', script]);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      const lines = stdout.split('\n');
+      const result = JSON.parse(lines.at(-2)!) as { flags: string };
+      const out = `${lines.slice(0, -2).join('\n')}\n`;
+      if (typeof output === 'string') expect(out).toBe(output);
+      else expect(out).toMatch(output);
+      if (flag !== null) expect(result.flags).toContain(flag);
+    });
+
+    it('--root, --bind, --ro-bind and --tmpfs build a root', () => {
+      const { stdout, status, stderr } = cli([
+        'run', '--map-root-user', '--mount-proc', '--root', join(dir, 'root'), '--ro-bind', '/usr:/usr', '--bind', `${join(dir, 'shared')}:/data`, '--tmpfs', '/tmp',
+        '--env', 'PATH=/usr/bin', '--', 'sh', '-c', 'ls /; cat /data/file; touch /usr/x 2>&1 | grep -c Read-only; grep -c " /tmp " /proc/self/mountinfo',
+      ]);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      expect(stdout).toBe('bin\ndata\nlib\nlib64\nproc\ntmp\nusr\nfrom the host\n1\n1\n');
+    });
+
+    it('--enter and --ns run a command in a running child’s namespaces', async () => {
+      const box = spawn('/bin/sleep', ['30'], { flags: 'CLONE_NEWUTS|CLONE_NEWPID', hostname: 'entered', stdio: 'ignore' });
+      try {
+        expect(cli(['run', '--enter', String(box.pid), '--ns', 'uts', '--', 'hostname']).stdout).toBe('entered\n');
+        expect(cli(['run', '--enter', String(box.pid), '--', 'sh', '-c', 'hostname; echo $$']).stdout).toMatch(/^entered\n[2-9]\n$/);
+        expect(cli(['run', '--ns', 'uts', '--', 'true']).status).toBe(2);
+      } finally {
+        box.kill('SIGKILL');
+        await box.wait();
+      }
+    });
+
+    it.each([
+      ['--memory-max', '64000000', 'memory'],
+      ['--pids-max', '10', 'pids'],
+      ['--cpu-max', '50000/100000', 'cpu'],
+    ])('%s makes a cgroup v2 with that limit, or exits 125 naming the missing controller', (option, value, controller) => {
+      const { stdout, status, stderr } = cli(['run', option, value, '--', 'sh', '-c', 'cat /sys/fs/cgroup/unified/$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/' + controller + '.max 2>/dev/null || echo none']);
+      expect(cgroup2).toBe(true);
+      if (v2Controllers.includes(controller)) {
+        expect(status).toBe(0);
+        expect(stdout).not.toBe('none\n');
+      } else {
+        expect(status).toBe(125);
+        expect(stderr).toMatch(new RegExp(`no "${controller}" controller`));
+      }
+    });
+
+    it('bad container switches are usage errors', () => {
+      expect(cli(['run', '--uid-map', '0 0', '--', 'true']).status).toBe(2);
+      expect(cli(['run', '--bind', 'nocolon', '--', 'true']).status).toBe(2);
+      expect(cli(['run', '--rlimit', 'nofile', '--', 'true']).status).toBe(2);
+      expect(cli(['run', '--pids-max', 'many', '--', 'true']).status).toBe(2);
+    });
+  });
+
   it('--help documents every option', () => {
     const { stdout, status } = cli(['run', '--help']);
     expect(status).toBe(0);
-    for (const option of ['--flags', '--user', '--pid', '--mount', '--net', '--uts', '--ipc', '--cgroup', '--cwd', '--env', '--die-with-parent', '--timeout', '--json']) {
-      expect(stdout).toContain(option);
+    const documented = [...stdout.matchAll(/^ {2}(--[\w-]+)/gm)].map((m) => m[1]);
+    for (const option of ['--flags', '--user', '--pid', '--mount', '--net', '--uts', '--ipc', '--cgroup', '--time', '--cwd', '--env', '--die-with-parent', '--timeout', '--json',
+      '--map-root-user', '--uid-map', '--gid-map', '--hostname', '--mount-proc', '--root', '--bind', '--ro-bind', '--tmpfs', '--monotonic-offset', '--boottime-offset',
+      '--memory-max', '--pids-max', '--cpu-max', '--cgroup-path', '--rlimit', '--no-new-privs', '--seccomp-deny', '--enter', '--ns']) {
+      expect(documented).toContain(option);
     }
     expect(cli(['--help']).stdout).toContain('run');
   });

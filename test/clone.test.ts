@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { CloneFlags, clone, presets, tasks } from '../lib';
+import { CloneFlags, clone, presets, tasks, type TaskProbe } from '../lib';
 import { execStackCount, hasCommand, itIf, mappingCount, openFdCount, processRunning, ROOT, zombieChildren } from './helpers';
 
 const THREAD_FLAGS =
@@ -19,10 +19,10 @@ describe('clone(task)', () => {
   });
 
   it('a thread is in Node’s thread group; a process is not', async () => {
-    const thread = (await clone(tasks.probe(), { flags: presets.thread }).wait()).value as Record<string, number>;
+    const thread = (await clone(tasks.probe(), { flags: presets.thread }).wait()).value as TaskProbe;
     expect(thread.tgid).toBe(process.pid);
     expect(thread.tid).not.toBe(process.pid);
-    const proc = (await clone(tasks.probe()).wait()).value as Record<string, number>;
+    const proc = (await clone(tasks.probe()).wait()).value as TaskProbe;
     expect(proc.tgid).not.toBe(process.pid);
     expect(proc.ppid).toBe(process.pid);
     expect(proc.uid).toBe(process.getuid!());

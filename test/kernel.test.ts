@@ -1,6 +1,6 @@
 // What the kernel saw: strace's decoding of our clone3 calls, and the clone
 // fallback under a seccomp filter that refuses clone3.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
 });
 
 /** Runs argv under a seccomp filter that makes syscall `nr` fail with `errno`, as older kernels or container runtimes would. */
-let denySyscall: (nr: number, errno: number, argv: string[]) => ReturnType<typeof spawnSync<string>>;
+let denySyscall: (nr: number, errno: number, argv: string[]) => SpawnSyncReturns<string>;
 let denyBin: string;
 
 beforeAll(() => {

@@ -170,7 +170,7 @@ describe('spawn', () => {
       try {
         const result = await run('/bin/ls', ['/proc/self/fd']);
         // ls itself opens one fd to read the directory.
-        const fds = result.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+        const fds = String(result.stdout).trim().split('\n').map(Number).sort((a: number, b: number) => a - b);
         expect(fds.slice(0, 3)).toEqual([0, 1, 2]);
         expect(fds.length).toBe(4);
         expect(fds).not.toContain(leaky);
@@ -183,7 +183,7 @@ describe('spawn', () => {
       const fd = openSync(join(scratch, 'slot3.txt'), 'w');
       try {
         const result = await run('/bin/ls', ['/proc/self/fd'], { stdio: ['pipe', 'pipe', 'pipe', fd, 'ignore'] });
-        const fds = result.stdout.trim().split('\n').map(Number);
+        const fds = String(result.stdout).trim().split('\n').map(Number);
         expect(fds).toContain(3);
         expect(fds).not.toContain(4 + 100);
         expect(fds.length).toBe(5); // 0,1,2,3 and ls's own
@@ -254,7 +254,7 @@ describe('spawn', () => {
     });
 
     it('setsid starts a new session', async () => {
-      const out = (await run('/bin/sh', ['-c', 'echo $$; cut -d" " -f6 /proc/$$/stat'], { setsid: true })).stdout.trim().split('\n');
+      const out = String((await run('/bin/sh', ['-c', 'echo $$; cut -d" " -f6 /proc/$$/stat'], { setsid: true })).stdout).trim().split('\n');
       expect(out[1]).toBe(out[0]); // session id == its own pid
     });
   });
@@ -388,8 +388,6 @@ describe('spawn', () => {
     });
   });
 });
-
-function noop(): void {}
 
 function readlinkSelf(fd: number): string {
   return spawnSync('readlink', [`/proc/${process.pid}/fd/${fd}`], { encoding: 'utf8' }).stdout.trim();
