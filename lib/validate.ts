@@ -2,7 +2,8 @@
 // TypeError or RangeError thrown before anything is cloned.
 import { constants } from 'node:os';
 
-import { invalidType, invalidValue, outOfRange } from './errors';
+import { binding } from './binding';
+import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 
 /** A signal by name ('SIGTERM') or number (1–64). */
 export type SignalLike = NodeJS.Signals | `SIG${string}` | number;
@@ -81,9 +82,46 @@ export function validateAbortSignal(name: string, value: unknown): AbortSignal {
   return value;
 }
 
-/** An `exitSignal` option: undefined keeps `fallback`, null or 0 means none, else a signal. */
+/** Signals whose default action leaves a process running. */
+const HARMLESS_BY_DEFAULT: ReadonlySet<number> = new Set([constants.signals.SIGCHLD, constants.signals.SIGURG, constants.signals.SIGWINCH, constants.signals.SIGCONT]);
+/**
+ * Never an exit signal: SIGKILL and SIGSTOP cannot be handled; a fault signal
+ * sent by the kernel on a child's exit reaches V8's fault handler, which
+ * takes it for a crash; 32 and 33 are the C library's own (thread
+ * cancellation, setuid broadcast).
+ */
+const NEVER: ReadonlySet<number> = new Set([
+  constants.signals.SIGKILL, constants.signals.SIGSTOP, constants.signals.SIGSEGV, constants.signals.SIGBUS, constants.signals.SIGFPE,
+  constants.signals.SIGILL, constants.signals.SIGTRAP, constants.signals.SIGSYS, constants.signals.SIGABRT, 32, 33,
+]);
+const NODE_HANDLES: ReadonlySet<number> = new Set([constants.signals.SIGINT, constants.signals.SIGTERM, constants.signals.SIGUSR1]);
+const IGNORED = 1;
+const HANDLED = 2;
+
+/**
+ * An `exitSignal` option: undefined keeps `fallback`, null or 0 means none,
+ * else a signal. The kernel sends it to Node when the child ends, so one
+ * that would end or stop Node (SIGTERM with no handler), a fault signal, or
+ * one Node or the C library uses itself is refused with
+ * ERR_UNSAFE_EXIT_SIGNAL; for the others, install a handler first.
+ */
 export function exitSignalOption(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (value === null || value === 0) return 0;
-  return validateSignal('options.exitSignal', value);
+  let n: number;
+  if (value === undefined) n = fallback;
+  else if (value === null || value === 0) return 0;
+  else n = validateSignal('options.exitSignal', value);
+  if (n === 0 || HARMLESS_BY_DEFAULT.has(n)) return n;
+  const disposition = NEVER.has(n) ? 0 : binding.probeSupport.currentDisposition(n);
+  // Node handles these itself: SIGINT and SIGTERM by resetting the terminal
+  // and dying of them, SIGUSR1 by starting the inspector. Only a listener of
+  // the program's own makes them expected.
+  const nodesOwn = NODE_HANDLES.has(n) && process.listenerCount(signalName(n) as NodeJS.Signals) === 0;
+  if ((disposition !== IGNORED && disposition !== HANDLED) || nodesOwn) {
+    const name = signalName(n);
+    throw codedError(
+      new RangeError(`exit signal ${name} would end or stop Node (or, for SIGUSR1, start its inspector) when the child exits: nothing of the program's handles or ignores it (process.on('${name}', …) first)`),
+      'ERR_UNSAFE_EXIT_SIGNAL',
+    );
+  }
+  return n;
 }

@@ -98,6 +98,26 @@ describe('bad input is refused with coded errors before anything is cloned, and 
     await child.wait();
   });
 
+  it.each([
+    ['SIGKILL', 'cannot be handled'],
+    ['SIGSEGV', "a fault signal reaches V8's fault handler"],
+    ['SIGTERM', 'Node dies of it unless the program listens'],
+    ['SIGUSR1', "Node's own handler starts the inspector"],
+    ['SIGRT_1', 'the C library uses it (setuid broadcast)'],
+    ['SIGUSR2', 'its default action ends Node'],
+  ])('an exit signal that would hurt Node is refused: %s (%s)', (signal) => {
+    const { clone, tasks } = require('../lib') as typeof import('../lib');
+    expect(() => spawn('/bin/true', [], { exitSignal: signal as never })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
+    expect(() => clone(tasks.exit(0), { exitSignal: signal as never })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
+    expect(() => clone(tasks.exit(0), { flags: `CLONE_VM|${signal}` })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
+  });
+
+  it('an exit signal the program listens for, or that Node ignores, is allowed', async () => {
+    const { clone, tasks } = require('../lib') as typeof import('../lib');
+    await expect(clone(tasks.exit(0), { exitSignal: 'SIGPIPE' }).wait()).resolves.toMatchObject({ exitCode: 0 });
+    await expect(clone(tasks.exit(0), { exitSignal: 'SIGURG' }).wait()).resolves.toMatchObject({ exitCode: 0 });
+  });
+
   it('every refusal left no zombie behind', () => {
     expect(zombieChildren()).toEqual([]);
   });
