@@ -145,6 +145,8 @@ export interface NativeBinding {
   cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   setErrorFactory(factory: typeof makeSystemError): void;
   clone3Unavailable(): boolean;
+  /** Kills (SIGKILL) and reaps every child still running; for process exit. */
+  teardown(): void;
   /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError. */
   pidfdOpen(pid: number): number;
   readonly pageSize: number;
@@ -165,3 +167,7 @@ const load = require('node-gyp-build') as (dir: string) => unknown;
 
 export const binding = load(join(__dirname, '..')) as NativeBinding;
 binding.setErrorFactory(makeSystemError);
+// Children still running when Node exits are killed and reaped. A normal
+// exit or a worker's end runs the addon's env cleanup hook; process.exit()
+// skips those hooks, but not this event.
+process.once('exit', () => binding.teardown());

@@ -38,8 +38,9 @@ export class CloneError extends Error {
 // (ENOEXEC among them); the kernel's own list does not.
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [-n, name]));
 
+/** libuv's name where it has one (EAGAIN, not its alias EWOULDBLOCK), else the kernel's. */
 function errorName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${-errno}`;
+  return getSystemErrorMap().get(errno)?.[0] ?? ERRNO_NAMES.get(errno) ?? `E${-errno}`;
 }
 
 const NAMESPACE_FLAGS = 0x7e020080n; // every CLONE_NEW* bit

@@ -145,6 +145,13 @@ void CleanupEnv(AddonData* data) {
   for (ChildHandle* child : live) child->Teardown();
 }
 
+// teardown(): the same, called from process.on('exit'): process.exit()
+// ends the process without running the env's cleanup hooks.
+Napi::Value TeardownChildren(const Napi::CallbackInfo& info) {
+  CleanupEnv(info.Env().GetInstanceData<AddonData>());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -156,6 +163,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
+  exports.Set("teardown", Napi::Function::New(env, TeardownChildren, "teardown"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
   exports.Set("probeSupport", ProbeSupport(env));

@@ -56,6 +56,46 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
     expect(reported).toHaveLength(FLAG_SETS.length);
     expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
   });
+
+  itIf(hasCommand('strace'), 'strace')('and for every namespace combination, container setups and clone() tasks', () => {
+    const namespaces = ['CLONE_NEWNS', 'CLONE_NEWUTS', 'CLONE_NEWIPC', 'CLONE_NEWPID', 'CLONE_NEWNET', 'CLONE_NEWCGROUP', 'CLONE_NEWUSER', 'CLONE_NEWTIME'];
+    // Every single namespace and every pair, fast path on and off.
+    const calls: Array<{ kind: 'spawn' | 'clone'; flags: string; options: Record<string, unknown> }> = [];
+    for (let i = 0; i < namespaces.length; i++) {
+      for (let j = i; j < namespaces.length; j++) {
+        const flags = i === j ? namespaces[i]! : `${namespaces[i]}|${namespaces[j]}`;
+        calls.push({ kind: 'spawn', flags, options: { fastPath: (i + j) % 2 === 0 } });
+      }
+    }
+    // Container setups, whose flags spawn changes (no vfork, NEWTIME taken out, INTO_CGROUP added).
+    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS', options: { mapRootUser: true, mountProc: true } });
+    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUSER|CLONE_NEWTIME', options: { mapRootUser: true, timeOffsets: { monotonic: 5 } } });
+    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUTS', options: { hostname: 'traced', cgroup: {} } });
+    calls.push({ kind: 'spawn', flags: '', options: { seccomp: { deny: ['ptrace'] }, rlimits: { core: 0 } } });
+    // Process tasks (threads carry no pidfd, so they cannot be told from Node's own).
+    for (const flags of ['CLONE_VM', 'CLONE_VM|CLONE_VFORK', 'CLONE_FILES|CLONE_FS', 'CLONE_NEWPID|CLONE_NEWNS', 'CLONE_SYSVSEM|CLONE_IO', 'CLONE_VM|CLONE_SIGHAND']) {
+      calls.push({ kind: 'clone', flags: `${flags}|SIGCHLD`, options: {} });
+    }
+    const script = `
+      const lib = require(${JSON.stringify(DIST)});
+      (async () => {
+        for (const { kind, flags, options } of ${JSON.stringify(calls)}) {
+          const child = kind === 'spawn'
+            ? lib.spawn('/bin/true', [], { flags: flags || undefined, stdio: 'ignore', ...options })
+            : lib.clone(lib.tasks.exit(0), { flags });
+          await child.wait();
+          console.log(String(child.flags));
+        }
+      })();`;
+    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
+    const log = join(dir, 'trace');
+    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const reported = result.stdout.trim().split('\n');
+    expect(reported).toHaveLength(calls.length);
+    expect(calls.length).toBeGreaterThan(45);
+    expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+  });
 });
 
 /** Runs argv under a seccomp filter that makes syscall `nr` fail with `errno`, as older kernels or container runtimes would. */
