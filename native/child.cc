@@ -35,18 +35,18 @@ struct KernelSigaction {
   unsigned long mask;
 };
 
-void WriteReport(const ExecPlan* plan, const ChildFailure& report) {
+LC_CHILD_CODE void WriteReport(const ExecPlan* plan, const ChildFailure& report) {
   // All signals are blocked, so the write cannot be interrupted; the record
   // is below PIPE_BUF, so it lands whole or not at all.
   RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&report), sizeof report);
 }
 
-[[noreturn]] void Fail(const ExecPlan* plan, ChildStep step, long err) { FailChild(plan, step, err); }
+[[noreturn]] LC_CHILD_CODE void Fail(const ExecPlan* plan, ChildStep step, long err) { FailChild(plan, step, err); }
 
 // Moves every source that a lower slot's dup2 could overwrite above the slot
 // range first (libuv does the same): swapping stdout and stderr must not
 // leave both on one file.
-void PlumbFds(const ExecPlan* plan) {
+LC_CHILD_CODE void PlumbFds(const ExecPlan* plan) {
   int sources[kMaxStdioSlots];
   const int count = plan->fd_count;
   for (int i = 0; i < count; i++) {
@@ -87,7 +87,7 @@ void PlumbFds(const ExecPlan* plan) {
 // Signals stay blocked (the parent blocked them all around the clone) until
 // every disposition is the default; ignored ones are reset too, as libuv does,
 // so a program does not inherit Node's SIG_IGN for SIGPIPE.
-void ResetSignals(const ExecPlan* plan) {
+LC_CHILD_CODE void ResetSignals(const ExecPlan* plan) {
   KernelSigaction dfl = {};
   dfl.handler = SIG_DFL;
   for (int sig = 1; sig <= kMaxSignal; sig++) {
@@ -103,7 +103,7 @@ void ResetSignals(const ExecPlan* plan) {
 // The child program. It runs between clone and execve with Node's memory
 // possibly shared (CLONE_VM), so: raw syscalls only, no allocation, no
 // writes to anything but its own stack. Order after Go and bubblewrap.
-int ExecChildMain(void* arg) {
+LC_CHILD_CODE int ExecChildMain(void* arg) {
   const ExecPlan* plan = static_cast<const ExecPlan*>(arg);
   const ContainerPlan* container = plan->container;
   long r;
@@ -258,7 +258,7 @@ class AllSignalsBlocked {
 
 }  // namespace
 
-void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
+LC_CHILD_CODE void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
   ChildFailure failure;
   failure.step = static_cast<int32_t>(step);
   failure.err = static_cast<int32_t>(-err);
@@ -267,7 +267,7 @@ void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
   RawExit(127);
 }
 
-void ReportToParent(const ExecPlan* plan, ChildStep step, int value) {
+LC_CHILD_CODE void ReportToParent(const ExecPlan* plan, ChildStep step, int value) {
   ChildFailure report;
   report.step = static_cast<int32_t>(step);
   report.value = value;

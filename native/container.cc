@@ -25,13 +25,13 @@ namespace lc {
 namespace {
 
 // strlen for the child, which calls nothing of the C library's.
-long Length(const char* text) {
+LC_CHILD_CODE long Length(const char* text) {
   long n = 0;
   while (text[n] != '\0') n++;
   return n;
 }
 
-long Mount(const char* source, const char* target, const char* fstype, unsigned long flags, const char* data) {
+LC_CHILD_CODE long Mount(const char* source, const char* target, const char* fstype, unsigned long flags, const char* data) {
   return RawSyscall(SYS_mount, reinterpret_cast<long>(source), reinterpret_cast<long>(target),
                     reinterpret_cast<long>(fstype), static_cast<long>(flags), reinterpret_cast<long>(data));
 }
@@ -39,7 +39,7 @@ long Mount(const char* source, const char* target, const char* fstype, unsigned 
 // A read-only bind remount must keep the flags the kernel locked on the
 // source mount (nosuid, nodev, noexec, atime): in a user namespace, dropping
 // one is EPERM. statfs tells which the mount has.
-long RemountReadonly(const char* target) {
+LC_CHILD_CODE long RemountReadonly(const char* target) {
   struct statfs info;
   long r = RawSyscall(SYS_statfs, reinterpret_cast<long>(target), reinterpret_cast<long>(&info));
   if (r < 0) return r;
@@ -53,7 +53,7 @@ long RemountReadonly(const char* target) {
   return Mount(nullptr, target, nullptr, flags, nullptr);
 }
 
-void RunMount(const ExecPlan* plan, const MountOp& op, int index) {
+LC_CHILD_CODE void RunMount(const ExecPlan* plan, const MountOp& op, int index) {
   long r = 0;
   switch (op.kind) {
     case MountKind::kBind:
@@ -77,7 +77,7 @@ void RunMount(const ExecPlan* plan, const MountOp& op, int index) {
 
 // pivot_root(".", ".") stacks the old root on top of the new one at "/";
 // detaching the top of the stack leaves only the new root (pivot_root(2)).
-void PivotRoot(const ExecPlan* plan, const char* rootfs) {
+LC_CHILD_CODE void PivotRoot(const ExecPlan* plan, const char* rootfs) {
   long r = RawSyscall(SYS_chdir, reinterpret_cast<long>(rootfs));
   if (r < 0) FailChild(plan, ChildStep::kPivotRoot, r);
   r = RawSyscall(SYS_pivot_root, reinterpret_cast<long>("."), reinterpret_cast<long>("."));
@@ -88,7 +88,7 @@ void PivotRoot(const ExecPlan* plan, const char* rootfs) {
   if (r < 0) FailChild(plan, ChildStep::kPivotRoot, r);
 }
 
-void SetUpMounts(const ExecPlan* plan, const ContainerPlan* c) {
+LC_CHILD_CODE void SetUpMounts(const ExecPlan* plan, const ContainerPlan* c) {
   long r;
   if (c->private_root) {
     // Nothing mounted here may propagate back to the host, and pivot_root
@@ -106,7 +106,7 @@ void SetUpMounts(const ExecPlan* plan, const ContainerPlan* c) {
 }
 
 // A new network namespace starts with `lo` down; up, as bwrap and nsjail do.
-void BringLoopbackUp(const ExecPlan* plan) {
+LC_CHILD_CODE void BringLoopbackUp(const ExecPlan* plan) {
   long fd = RawSyscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) FailChild(plan, ChildStep::kLoopback, fd);
   struct ifreq request;
@@ -137,7 +137,7 @@ int WriteProcFile(pid_t pid, const char* name, const char* text) {
 
 }  // namespace
 
-void EnterNamespaces(const ExecPlan* plan) {
+LC_CHILD_CODE void EnterNamespaces(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;
   if (c->enter_pidfd < 0) return;
   // One setns on a pidfd enters every namespace at once, the user namespace
@@ -157,7 +157,7 @@ void EnterNamespaces(const ExecPlan* plan) {
   }
 }
 
-void AwaitParent(const ExecPlan* plan) {
+LC_CHILD_CODE void AwaitParent(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;
   if (c->sync_fd < 0) return;
   // The kernel takes time offsets only for a namespace no process has
@@ -184,7 +184,7 @@ void AwaitParent(const ExecPlan* plan) {
   }
 }
 
-void SetUpNamespaces(const ExecPlan* plan) {
+LC_CHILD_CODE void SetUpNamespaces(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;
   long r;
   if (c->hostname != nullptr) {
@@ -199,7 +199,7 @@ void SetUpNamespaces(const ExecPlan* plan) {
   if (c->loopback_up) BringLoopbackUp(plan);
 }
 
-void ApplyRlimits(const ExecPlan* plan) {
+LC_CHILD_CODE void ApplyRlimits(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;
   for (int i = 0; i < c->rlimit_count; i++) {
     const RlimitOp& op = c->rlimits[i];
@@ -209,7 +209,7 @@ void ApplyRlimits(const ExecPlan* plan) {
   }
 }
 
-void LockDown(const ExecPlan* plan) {
+LC_CHILD_CODE void LockDown(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;
   long r;
   if (c->no_new_privs) {

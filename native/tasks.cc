@@ -26,20 +26,20 @@ struct KernelSigaction {
 };
 
 // Whether a kill() has reached this thread; consumes the signal.
-bool CancelPending() {
+LC_CHILD_CODE bool CancelPending() {
   timespec zero = {0, 0};
   return RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&kCancelMask), 0,
                     reinterpret_cast<long>(&zero), sizeof(long)) == kTaskCancelSignal;
 }
 
-int64_t NowNs() {
+LC_CHILD_CODE int64_t NowNs() {
   timespec ts;
   RawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 template <typename T, typename Sum>
-bool SumRange(TaskBlock* block, Sum* out) {
+LC_CHILD_CODE bool SumRange(TaskBlock* block, Sum* out) {
   const T* elements = reinterpret_cast<const T*>(block->data);
   Sum sum = 0;
   for (uint64_t i = block->start; i < block->end;) {
@@ -53,7 +53,7 @@ bool SumRange(TaskBlock* block, Sum* out) {
 
 // Integers sum exactly in 64 bits (as a double they stay exact while the
 // sum is below 2^53); floats sum as doubles.
-bool SumArray(TaskBlock* block) {
+LC_CHILD_CODE bool SumArray(TaskBlock* block) {
   int64_t i = 0;
   uint64_t u = 0;
   double f = 0;
@@ -84,7 +84,7 @@ bool SumArray(TaskBlock* block) {
   return ok;
 }
 
-int Write(TaskBlock* block) {
+LC_CHILD_CODE int Write(TaskBlock* block) {
   uint64_t written = 0;
   while (written < block->payload_size) {
     long n = RawSyscall(SYS_write, block->fd, reinterpret_cast<long>(block->payload() + written),
@@ -104,7 +104,7 @@ int Write(TaskBlock* block) {
 
 // A child sharing Node's handlers waits for its cancel signal with a
 // timeout; one with its own just sleeps, and a kill() ends it the ordinary way.
-bool Sleep(TaskBlock* block) {
+LC_CHILD_CODE bool Sleep(TaskBlock* block) {
   timespec ts = {static_cast<time_t>(block->arg / 1000), static_cast<long>(block->arg % 1000) * 1000000};
   if (!block->shares_handlers) {
     while (RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&ts), reinterpret_cast<long>(&ts)) == -EINTR) {
@@ -121,7 +121,7 @@ bool Sleep(TaskBlock* block) {
   }
 }
 
-bool Spin(TaskBlock* block) {
+LC_CHILD_CODE bool Spin(TaskBlock* block) {
   const int64_t until = NowNs() + block->arg * 1000000;
   while (NowNs() < until) {
     if (block->shares_handlers && CancelPending()) return false;
@@ -129,7 +129,7 @@ bool Spin(TaskBlock* block) {
   return true;
 }
 
-void Probe(TaskBlock* block) {
+LC_CHILD_CODE void Probe(TaskBlock* block) {
   TaskProbe& p = block->probe;
   p.pid = RawSyscall(SYS_getpid);
   p.tid = RawSyscall(SYS_gettid);
@@ -153,7 +153,9 @@ __attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
   return Overflow(depth + 1) + frame[0];
 }
 
-[[noreturn]] void Fault(TaskBlock* block) {
+// The fault is the point; child code is outside UBSan's null check, which
+// would report it instead of letting it fault.
+[[noreturn]] LC_CHILD_CODE void Fault(TaskBlock* block) {
   switch (block->fault) {
     case FaultKind::kSegv: {
       volatile int* volatile nowhere = nullptr;  // opaque to the compiler
@@ -171,7 +173,7 @@ __attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
 }
 
 // The number after `field` (e.g. "\nPPid:\t") in a /proc status text.
-int64_t StatusField(const char* text, long length, const char* field) {
+LC_CHILD_CODE int64_t StatusField(const char* text, long length, const char* field) {
   for (long i = 0; i < length; i++) {
     long j = 0;
     while (field[j] != 0 && i + j < length && text[i + j] == field[j]) j++;
@@ -184,7 +186,7 @@ int64_t StatusField(const char* text, long length, const char* field) {
 }
 
 // Leaves one mark per resource, then reads who it is and where it lives.
-void ProbeSharing(TaskBlock* block) {
+LC_CHILD_CODE void ProbeSharing(TaskBlock* block) {
   SharingProbe& p = block->sharing;
   __atomic_store_n(p.word, kProbeMagic, __ATOMIC_RELAXED);
   RawSyscall(SYS_umask, p.umask);
@@ -211,7 +213,7 @@ void ProbeSharing(TaskBlock* block) {
 // A child with handlers of its own is an ordinary process from here on:
 // default dispositions, nothing blocked. A child sharing Node's handlers
 // keeps every signal blocked, so none of Node's handlers ever runs in it.
-void BecomeOwnProcess() {
+LC_CHILD_CODE void BecomeOwnProcess() {
   KernelSigaction dfl = {};
   dfl.handler = SIG_DFL;
   for (int sig = 1; sig <= kMaxSignal; sig++) {
@@ -223,7 +225,7 @@ void BecomeOwnProcess() {
 
 }  // namespace
 
-int TaskChildMain(void* arg) {
+LC_CHILD_CODE int TaskChildMain(void* arg) {
   TaskBlock* block = static_cast<TaskBlock*>(arg);
   if (!block->shares_handlers) BecomeOwnProcess();
   int status = 0;

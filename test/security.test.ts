@@ -17,8 +17,8 @@ describe('security promises', () => {
     for (const options of [{}, { fastPath: false }, { flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS', mapRootUser: true, mountProc: true }]) {
       const { stdout } = await run('/bin/sh', ['-c', list], options);
       // 0–2 and the directory the shell's glob reads (the lowest free number).
-      const fds = stdout.trim().split('\n').map(Number);
-      expect(fds.filter((fd) => fd > 3)).toEqual([]);
+      const fds = String(stdout).trim().split('\n').map(Number);
+      expect(fds.filter((fd: number) => fd > 3)).toEqual([]);
     }
     for (const fd of extra) require('node:fs').closeSync(fd);
   });

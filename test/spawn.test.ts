@@ -125,8 +125,10 @@ describe('spawn', () => {
       child.stdout!.on('data', (c: Buffer) => chunks.push(c));
       const errChunks: Buffer[] = [];
       child.stderr!.on('data', (c: Buffer) => errChunks.push(c));
+      // Listen before waiting: the stream may close before the reap is reported.
+      const closed = new Promise((resolve) => child.stdout!.once('close', resolve));
       await child.wait();
-      await new Promise((resolve) => child.stdout!.once('close', resolve));
+      await closed;
       expect(Buffer.concat(chunks).toString()).toBe('out:hello\n');
       expect(Buffer.concat(errChunks).toString()).toBe('err\n');
     });
@@ -201,7 +203,9 @@ describe('spawn', () => {
         process.on('SIGWINCH', () => {});
         const field = (text, name) => new RegExp('^' + name + ':\\\\s*([0-9a-f]+)$', 'm').exec(text)[1];
         const mine = require('fs').readFileSync('/proc/self/status', 'utf8');
-        lib.run('/bin/cat', ['/proc/self/status']).then((r) => {
+        // Without a sanitizer runtime preloaded (npm run test:asan), which installs handlers of its own in cat.
+        const env = { ...process.env, LD_PRELOAD: undefined };
+        lib.run('/bin/cat', ['/proc/self/status'], { env }).then((r) => {
           console.log(JSON.stringify({
             parent: { caught: field(mine, 'SigCgt'), ignored: field(mine, 'SigIgn') },
             child: { blocked: field(r.stdout, 'SigBlk'), ignored: field(r.stdout, 'SigIgn'), caught: field(r.stdout, 'SigCgt') },
