@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DIST, isRoot, openFdCount, sleep, zombieChildren } from './helpers';
+import { DIST, isRoot, openFdCount, sleep, zombieChildren, ZOMBIES_SOURCE } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = require(DIST) as typeof import('../lib/index');
@@ -64,9 +64,7 @@ const cgroupBase = ${JSON.stringify(delegated)};
 const work = ${JSON.stringify(workDir)};
 const { spawn: cpSpawn } = require('node:child_process');
 const fs = require('node:fs');
-const zombies = () => fs.readdirSync('/proc').filter((e) => /^\\d+$/.test(e)).filter((e) => {
-  try { const s = fs.readFileSync('/proc/' + e + '/stat', 'utf8'); const [state, ppid] = s.slice(s.lastIndexOf(')') + 2).split(' '); return state === 'Z' && Number(ppid) === process.pid; } catch { return false; }
-}).length;
+${ZOMBIES_SOURCE}
 (async () => { ${body} })().then(
   (r) => process.stdout.write(JSON.stringify(r)),
   (e) => process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, syscall: e.syscall, controller: e.controller } })),

@@ -8,16 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { clone, spawn, tasks } from '../lib';
-import { DIST, openFdCount, processRunning, sleep, zombieChildren } from './helpers';
+import { DIST, openFdCount, processRunning, sleep, zombieChildren, ZOMBIES_SOURCE } from './helpers';
 
 /** Runs `body` in a fresh Node started through `prefix` (prlimit, setpriv); returns its JSON output. */
 function inNode(prefix: string[], body: string): Record<string, unknown> {
   const script = `const lib = require(${JSON.stringify(DIST)});
 const fs = require('node:fs');
 const fds = () => fs.readdirSync('/proc/self/fd').length;
-const zombies = () => fs.readdirSync('/proc').filter((e) => /^\\d+$/.test(e)).filter((e) => {
-  try { const s = fs.readFileSync('/proc/' + e + '/stat', 'utf8'); const [state, ppid] = s.slice(s.lastIndexOf(')') + 2).split(' '); return state === 'Z' && Number(ppid) === process.pid; } catch { return false; }
-}).length;
+${ZOMBIES_SOURCE}
 (async () => { ${body} })().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
   const argv = [...prefix, process.execPath, '-e', script];
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });

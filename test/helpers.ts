@@ -57,6 +57,15 @@ export function zombieChildren(): number[] {
   return zombies;
 }
 
+/**
+ * zombieChildren() as source for the scripts tests run in a Node of their
+ * own (needs `fs` in scope): defines `zombies()`, the count of this process's
+ * unreaped children.
+ */
+export const ZOMBIES_SOURCE = `const zombies = () => fs.readdirSync('/proc').filter((e) => /^\\d+$/.test(e)).filter((e) => {
+  try { const s = fs.readFileSync('/proc/' + e + '/stat', 'utf8'); const [state, ppid] = s.slice(s.lastIndexOf(')') + 2).split(' '); return state === 'Z' && Number(ppid) === process.pid; } catch { return false; }
+}).length;`;
+
 /** Whether `pid` runs: it exists and is not a zombie (an orphan's zombie waits for its new reaper). */
 export function processRunning(pid: number): boolean {
   try {
