@@ -348,6 +348,17 @@ describe('container options refused with coded errors, before anything is cloned
     ['an unknown cgroup option', { cgroup: { memory: 1 } }, 'ERR_INVALID_ARG_VALUE'],
     ['timeOffsets for another clock', { timeOffsets: { realtime: 1 } }, 'ERR_INVALID_ARG_VALUE'],
     ['CLONE_INTO_CGROUP as a raw flag', { flags: 'CLONE_INTO_CGROUP' }, 'ERR_INVALID_CLONE_FLAGS'],
+    ['setgroups neither allow nor deny', { flags: 'CLONE_NEWUSER', setgroups: 'maybe' }, 'ERR_INVALID_ARG_VALUE'],
+    ['noNewPrivs not a boolean', { noNewPrivs: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+    ['mountProc not a boolean', { flags: 'CLONE_NEWPID|CLONE_NEWNS', mountProc: 1 }, 'ERR_INVALID_ARG_TYPE'],
+    ['domainname without a UTS namespace', { domainname: 'lab' }, 'ERR_NAMESPACE_REQUIRED'],
+    ['a cpuMax quota below 1 ms', { cgroup: { cpuMax: { quota: 10 } } }, 'ERR_OUT_OF_RANGE'],
+    ['a memoryMax that is not a number', { cgroup: { memoryMax: '1G' } }, 'ERR_INVALID_ARG_TYPE'],
+    ['a time offset that is not finite', { timeOffsets: { monotonic: NaN } }, 'ERR_INVALID_ARG_TYPE'],
+    ['an enter target that is neither a PID nor a Child', { enter: { target: 'init', namespaces: ['uts'] } }, 'ERR_INVALID_ARG_TYPE'],
+    ['an rlimit below zero', { rlimits: { nofile: -1 } }, 'ERR_OUT_OF_RANGE'],
+    ['seccomp.deny not an array', { seccomp: { deny: 'ptrace' } }, 'ERR_INVALID_ARG_TYPE'],
+    ['a tmpfs smaller than a page', { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: '/tmp', size: 1 }] }, 'ERR_OUT_OF_RANGE'],
   ];
 
   it.each(cases)('%s', (_name, options, code) => {
