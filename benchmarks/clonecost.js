@@ -5,8 +5,25 @@
 const lib = require('..');
 const { main, parseArgs, progress, report, timeUs } = require('./harness');
 
-const SHARING = ['CLONE_VM', 'CLONE_FS', 'CLONE_FILES', 'CLONE_VM|CLONE_SIGHAND', 'CLONE_SYSVSEM', 'CLONE_IO', 'CLONE_VM|CLONE_VFORK'];
-const NAMESPACES = ['CLONE_NEWNS', 'CLONE_NEWUTS', 'CLONE_NEWIPC', 'CLONE_NEWPID', 'CLONE_NEWNET', 'CLONE_NEWCGROUP', 'CLONE_NEWUSER', 'CLONE_NEWTIME'];
+const SHARING = [
+  'CLONE_VM',
+  'CLONE_FS',
+  'CLONE_FILES',
+  'CLONE_VM|CLONE_SIGHAND',
+  'CLONE_SYSVSEM',
+  'CLONE_IO',
+  'CLONE_VM|CLONE_VFORK',
+];
+const NAMESPACES = [
+  'CLONE_NEWNS',
+  'CLONE_NEWUTS',
+  'CLONE_NEWIPC',
+  'CLONE_NEWPID',
+  'CLONE_NEWNET',
+  'CLONE_NEWCGROUP',
+  'CLONE_NEWUSER',
+  'CLONE_NEWTIME',
+];
 /** Namespaces whose creation or teardown costs milliseconds get fewer iterations. */
 const SLOW = new Set(['CLONE_NEWNET']);
 
@@ -22,10 +39,15 @@ async function run() {
   rows.push({ kind: 'baseline', flags: 'SIGCHLD', us: baseline, ratio: 1 });
   const thread = await cloneWaitUs(lib.presets.thread, options.iterations);
   rows.push({ kind: 'sharing', flags: 'presets.thread', us: thread, ratio: thread / baseline });
-  for (const [kind, list] of [['sharing', SHARING], ['namespace', NAMESPACES]]) {
+  for (const [kind, list] of [
+    ['sharing', SHARING],
+    ['namespace', NAMESPACES],
+  ]) {
     for (const flag of list) {
       progress(`clonecost: ${flag}`);
-      const iterations = SLOW.has(flag) ? Math.max(3, Math.round(options.iterations / 20)) : options.iterations;
+      const iterations = SLOW.has(flag)
+        ? Math.max(3, Math.round(options.iterations / 20))
+        : options.iterations;
       try {
         const us = await cloneWaitUs(`${flag}|SIGCHLD`, iterations);
         rows.push({ kind, flags: flag, us, ratio: us / baseline });

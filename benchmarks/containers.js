@@ -10,20 +10,53 @@ const lib = require('..');
 const { main, parseArgs, progress, report, timeUs } = require('./harness');
 
 const SETS = {
-  'USER|PID|NS|UTS|IPC': { flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC', unshare: [], bwrap: [] },
-  '+NET': { flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET', unshare: ['--net'], bwrap: ['--unshare-net'] },
+  'USER|PID|NS|UTS|IPC': {
+    flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC',
+    unshare: [],
+    bwrap: [],
+  },
+  '+NET': {
+    flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET',
+    unshare: ['--net'],
+    bwrap: ['--unshare-net'],
+  },
 };
 
 function contenders(set) {
   const list = {
-    'linux-clone': () => lib.spawn('/bin/true', { flags: set.flags, mapRootUser: true, stdio: 'ignore' }),
+    'linux-clone': () =>
+      lib.spawn('/bin/true', { flags: set.flags, mapRootUser: true, stdio: 'ignore' }),
   };
   if (has('unshare')) {
-    const args = ['--user', '--map-root-user', '--pid', '--fork', '--mount', '--uts', '--ipc', ...set.unshare, '/bin/true'];
+    const args = [
+      '--user',
+      '--map-root-user',
+      '--pid',
+      '--fork',
+      '--mount',
+      '--uts',
+      '--ipc',
+      ...set.unshare,
+      '/bin/true',
+    ];
     list['unshare(1)'] = () => lib.spawn('unshare', args, { stdio: 'ignore' });
   }
   if (has('bwrap')) {
-    const args = ['--unshare-user', '--uid', '0', '--gid', '0', '--unshare-pid', '--unshare-uts', '--unshare-ipc', ...set.bwrap, '--bind', '/', '/', '/bin/true'];
+    const args = [
+      '--unshare-user',
+      '--uid',
+      '0',
+      '--gid',
+      '0',
+      '--unshare-pid',
+      '--unshare-uts',
+      '--unshare-ipc',
+      ...set.bwrap,
+      '--bind',
+      '/',
+      '/',
+      '/bin/true',
+    ];
     list['bwrap'] = () => lib.spawn('bwrap', args, { stdio: 'ignore' });
   }
   return list;
@@ -40,18 +73,32 @@ async function run() {
   for (const [name, set] of Object.entries(SETS)) {
     const us = {};
     // NET namespaces take milliseconds to tear down; fewer of them.
-    const iterations = name === '+NET' ? Math.max(3, Math.round(options.iterations / 4)) : options.iterations;
+    const iterations =
+      name === '+NET' ? Math.max(3, Math.round(options.iterations / 4)) : options.iterations;
     for (const [contender, start] of Object.entries(contenders(set))) {
       progress(`containers: ${name} ${contender}`);
-      us[contender] = await timeUs(iterations, async () => {
-        const exit = await start().wait();
-        if (exit.exitCode !== 0) throw new Error(`${contender} failed: ${JSON.stringify(exit)}`);
-      }, 5);
+      us[contender] = await timeUs(
+        iterations,
+        async () => {
+          const exit = await start().wait();
+          if (exit.exitCode !== 0) throw new Error(`${contender} failed: ${JSON.stringify(exit)}`);
+        },
+        5,
+      );
       rows.push({ namespaces: name, contender, us: us[contender] });
     }
     for (const tool of ['unshare(1)', 'bwrap']) {
-      if (us[tool] !== undefined) targets.push({ target: `${name}: linux-clone / ${tool} (<= 1)`, value: us['linux-clone'] / us[tool] });
-      else targets.push({ target: `${name}: linux-clone / ${tool} (<= 1)`, value: null, missing: `${tool} is not installed` });
+      if (us[tool] !== undefined)
+        targets.push({
+          target: `${name}: linux-clone / ${tool} (<= 1)`,
+          value: us['linux-clone'] / us[tool],
+        });
+      else
+        targets.push({
+          target: `${name}: linux-clone / ${tool} (<= 1)`,
+          value: null,
+          missing: `${tool} is not installed`,
+        });
     }
   }
   await report('containers', options, {

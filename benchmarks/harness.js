@@ -3,7 +3,7 @@
 // compiler at bench time, progress on a terminal, the run's context, the
 // tables, the JSON result and the SVG chart (vega-lite, rendered in Node).
 const { execFileSync } = require('node:child_process');
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 
@@ -28,10 +28,15 @@ function parseArgs(argv, defaults) {
   return options;
 }
 
+let binDir;
 /** Compiles benchmarks/c/NAME.c with the system compiler; `flags` like ['-O2']. */
 function compileBaseline(name, flags = ['-O2'], suffix = '') {
-  const bin = join(C_DIR, 'bin', `${name}${suffix}`);
-  mkdirSync(join(C_DIR, 'bin'), { recursive: true });
+  // Into a directory of this run's own: an installed package may not be writable.
+  if (binDir === undefined) {
+    binDir = mkdtempSync(join(os.tmpdir(), 'linux-clone-bench-bin-'));
+    process.on('exit', () => rmSync(binDir, { recursive: true, force: true }));
+  }
+  const bin = join(binDir, `${name}${suffix}`);
   execFileSync('cc', [...flags, '-pthread', '-o', bin, join(C_DIR, `${name}.c`)]);
   return bin;
 }
@@ -50,7 +55,9 @@ function context() {
   let thp = 'unknown';
   try {
     thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))[1];
-  } catch {}
+  } catch {
+    // no transparent huge pages on this kernel: 'unknown'
+  }
   return {
     node: process.version,
     libuv: process.versions.uv,
@@ -62,7 +69,8 @@ function context() {
   };
 }
 
-const fmt = (n) => (typeof n === 'number' ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n));
+const fmt = (n) =>
+  typeof n === 'number' ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n);
 
 /** Rows of flat objects as an aligned text table. */
 function table(rows) {
@@ -72,10 +80,16 @@ function table(rows) {
   return [line(keys), ...rows.map((r) => line(keys.map((k) => fmt(r[k] ?? ''))))].join('\n');
 }
 
-/** Renders a vega-lite spec to benchmarks/results/NAME.svg. */
+/** Renders a vega-lite spec to RESULTS/NAME.svg; without vega (an installed package) there is no chart. */
 async function chart(name, spec) {
-  const vega = await import('vega');
-  const vegaLite = await import('vega-lite');
+  let vega, vegaLite;
+  try {
+    vega = await import('vega');
+    vegaLite = await import('vega-lite');
+  } catch {
+    process.stderr.write(`${name}: no chart: vega and vega-lite are not installed\n`);
+    return;
+  }
   const config = { legend: { labelLimit: 320 }, axis: { labelLimit: 320 }, background: 'white' };
   const compiled = vegaLite.compile({ width: 560, height: 300, config, ...spec }).spec;
   const svg = await new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
@@ -89,7 +103,13 @@ async function chart(name, spec) {
  */
 async function report(name, options, { tables, chartSpec, ...data }) {
   progress('');
-  const result = { benchmark: name, context: context(), iterations: options.iterations, tables, ...data };
+  const result = {
+    benchmark: name,
+    context: context(),
+    iterations: options.iterations,
+    tables,
+    ...data,
+  };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   if (chartSpec) await chart(name, chartSpec);
@@ -98,8 +118,11 @@ async function report(name, options, { tables, chartSpec, ...data }) {
     return;
   }
   const c = result.context;
-  process.stdout.write(`\n${name}: ${c.cpu}, ${c.cores} cores, Linux ${c.kernel}, Node ${c.node}\n`);
-  for (const [title, rows] of Object.entries(tables)) process.stdout.write(`\n${title}:\n${table(rows)}\n`);
+  process.stdout.write(
+    `\n${name}: ${c.cpu}, ${c.cores} cores, Linux ${c.kernel}, Node ${c.node}\n`,
+  );
+  for (const [title, rows] of Object.entries(tables))
+    process.stdout.write(`\n${title}:\n${table(rows)}\n`);
 }
 
 /** µs per call of `once` (sync or async), after a few warm-up calls. */
@@ -128,4 +151,14 @@ function main(run) {
   });
 }
 
-module.exports = { compileBaseline, main, parseArgs, progress, report, runBaseline, slope, timeUs, RESULTS };
+module.exports = {
+  compileBaseline,
+  main,
+  parseArgs,
+  progress,
+  report,
+  runBaseline,
+  slope,
+  timeUs,
+  RESULTS,
+};

@@ -8,7 +8,15 @@ const { spawn: cpSpawn, spawnSync: cpSpawnSync, spawnSync } = require('node:chil
 const { getHeapStatistics } = require('node:v8');
 
 const lib = require('..');
-const { compileBaseline, main, parseArgs, progress, report, runBaseline, slope } = require('./harness');
+const {
+  compileBaseline,
+  main,
+  parseArgs,
+  progress,
+  report,
+  runBaseline,
+  slope,
+} = require('./harness');
 
 const PROGRAM = '/bin/true';
 const FIXED_ENV = { ...process.env };
@@ -18,16 +26,26 @@ const CONTENDERS = {
   'linux-clone': () => lib.spawn(PROGRAM, [], { stdio: 'ignore' }).wait(),
   // What reading process.env costs shows as the difference to the line above.
   'linux-clone env given': () => lib.spawn(PROGRAM, [], { stdio: 'ignore', env: FIXED_ENV }).wait(),
-  'linux-clone fork-like': () => lib.spawn(PROGRAM, [], { stdio: 'ignore', flags: lib.presets.process, fastPath: false }).wait(),
+  'linux-clone fork-like': () =>
+    lib.spawn(PROGRAM, [], { stdio: 'ignore', flags: lib.presets.process, fastPath: false }).wait(),
   'child_process.spawn': () =>
-    new Promise((resolve, reject) => cpSpawn(PROGRAM, [], { stdio: 'ignore' }).on('exit', resolve).on('error', reject)),
+    new Promise((resolve, reject) =>
+      cpSpawn(PROGRAM, [], { stdio: 'ignore' }).on('exit', resolve).on('error', reject),
+    ),
   'child_process.spawnSync': () => cpSpawnSync(PROGRAM, [], { stdio: 'ignore' }),
 };
 /** Lines whose cost grows with the heap get fewer iterations there. */
-const GROWS_WITH_HEAP = new Set(['linux-clone fork-like', 'child_process.spawn', 'child_process.spawnSync', 'C fork+exec']);
+const GROWS_WITH_HEAP = new Set([
+  'linux-clone fork-like',
+  'child_process.spawn',
+  'child_process.spawnSync',
+  'C fork+exec',
+]);
 
 function iterationsFor(name, heapMiB, iterations) {
-  return GROWS_WITH_HEAP.has(name) ? Math.max(5, Math.round(iterations / (1 + heapMiB / 50))) : iterations;
+  return GROWS_WITH_HEAP.has(name)
+    ? Math.max(5, Math.round(iterations / (1 + heapMiB / 50)))
+    : iterations;
 }
 
 /** Touched parent memory: Buffers (outside the V8 heap) or arrays of doubles (inside it). */
@@ -56,18 +74,27 @@ async function measure(name, start, iterations) {
 }
 
 async function run() {
-  const options = parseArgs(process.argv.slice(2), { iterations: 300, heaps: [0, 256, 1024, 2048], quickHeaps: [0, 256, 1024] });
+  const options = parseArgs(process.argv.slice(2), {
+    iterations: 300,
+    heaps: [0, 256, 1024, 2048],
+    quickHeaps: [0, 256, 1024],
+  });
   // Arrays of doubles for 2 GiB need a V8 heap bigger than the default.
   const needMiB = Math.max(...options.heaps) + 1024;
   if (getHeapStatistics().heap_size_limit < needMiB * 2 ** 20) {
-    const again = spawnSync(process.execPath, [`--max-old-space-size=${needMiB}`, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+    const again = spawnSync(
+      process.execPath,
+      [`--max-old-space-size=${needMiB}`, __filename, ...process.argv.slice(2)],
+      { stdio: 'inherit' },
+    );
     process.exitCode = again.status ?? 1;
     return;
   }
   const posixSpawn = compileBaseline('posix_spawn');
   const forkExec = compileBaseline('fork_exec');
   const cases = [{ kind: 'none', heapMiB: 0 }];
-  for (const kind of ['buffer', 'js heap']) for (const heapMiB of options.heaps.filter((h) => h > 0)) cases.push({ kind, heapMiB });
+  for (const kind of ['buffer', 'js heap'])
+    for (const heapMiB of options.heaps.filter((h) => h > 0)) cases.push({ kind, heapMiB });
   const rows = [];
   let step = 0;
   for (const { kind, heapMiB } of cases) {
@@ -75,36 +102,70 @@ async function run() {
     const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
     for (const [name, start] of Object.entries(CONTENDERS)) {
       progress(`spawn: ${name}, ${heapMiB} MiB as ${kind} (${++step})`);
-      const { us, blockedUs } = await measure(name, start, iterationsFor(name, heapMiB, options.iterations));
+      const { us, blockedUs } = await measure(
+        name,
+        start,
+        iterationsFor(name, heapMiB, options.iterations),
+      );
       rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs });
     }
     // The C programs touch the same amount of their own memory.
-    for (const [name, bin] of [['C posix_spawn', posixSpawn], ['C fork+exec', forkExec]]) {
+    for (const [name, bin] of [
+      ['C posix_spawn', posixSpawn],
+      ['C fork+exec', forkExec],
+    ]) {
       progress(`spawn: ${name}, ${heapMiB} MiB (${++step})`);
-      const us = runBaseline(bin, [iterationsFor(name, heapMiB, options.iterations), heapMiB, PROGRAM]) / 1000;
+      const us =
+        runBaseline(bin, [iterationsFor(name, heapMiB, options.iterations), heapMiB, PROGRAM]) /
+        1000;
       rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs: us });
     }
     memory.length = 0;
   }
 
-  const at = (kind, heapMiB, contender) => rows.find((r) => (r.kind === kind || heapMiB === 0) && r.heapMiB === heapMiB && r.contender === contender)?.us;
+  const at = (kind, heapMiB, contender) =>
+    rows.find(
+      (r) =>
+        (r.kind === kind || heapMiB === 0) && r.heapMiB === heapMiB && r.contender === contender,
+    )?.us;
   const slopes = [];
   for (const contender of [...Object.keys(CONTENDERS), 'C posix_spawn', 'C fork+exec']) {
     for (const kind of ['buffer', 'js heap']) {
-      const points = rows.filter((r) => r.contender === contender && (r.kind === kind || r.heapMiB === 0)).map((r) => [r.heapMiB / 1024, r.us / 1000]);
+      const points = rows
+        .filter((r) => r.contender === contender && (r.kind === kind || r.heapMiB === 0))
+        .map((r) => [r.heapMiB / 1024, r.us / 1000]);
       slopes.push({ contender, kind, msPerGiB: slope(points) });
     }
   }
   const gib = options.heaps.includes(1024) ? 1024 : Math.max(...options.heaps);
   const targets = [
-    { target: 'child_process.spawn / linux-clone at the normal heap (>= 2)', value: at('none', 0, 'child_process.spawn') / at('none', 0, 'linux-clone') },
-    { target: `child_process.spawn / linux-clone at ${gib} MiB of Buffers (>= 10)`, value: at('buffer', gib, 'child_process.spawn') / at('buffer', gib, 'linux-clone') },
-    { target: 'linux-clone / C posix_spawn at the normal heap (<= 1.2)', value: at('none', 0, 'linux-clone') / at('none', 0, 'C posix_spawn') },
-    { target: `linux-clone / C posix_spawn at ${gib} MiB of Buffers (<= 1.2)`, value: at('buffer', gib, 'linux-clone') / at('buffer', gib, 'C posix_spawn') },
-    { target: 'linux-clone ms per GiB of Buffers (flat: ~0)', value: slopes.find((s) => s.contender === 'linux-clone' && s.kind === 'buffer').msPerGiB },
+    {
+      target: 'child_process.spawn / linux-clone at the normal heap (>= 2)',
+      value: at('none', 0, 'child_process.spawn') / at('none', 0, 'linux-clone'),
+    },
+    {
+      target: `child_process.spawn / linux-clone at ${gib} MiB of Buffers (>= 10)`,
+      value: at('buffer', gib, 'child_process.spawn') / at('buffer', gib, 'linux-clone'),
+    },
+    {
+      target: 'linux-clone / C posix_spawn at the normal heap (<= 1.2)',
+      value: at('none', 0, 'linux-clone') / at('none', 0, 'C posix_spawn'),
+    },
+    {
+      target: `linux-clone / C posix_spawn at ${gib} MiB of Buffers (<= 1.2)`,
+      value: at('buffer', gib, 'linux-clone') / at('buffer', gib, 'C posix_spawn'),
+    },
+    {
+      target: 'linux-clone ms per GiB of Buffers (flat: ~0)',
+      value: slopes.find((s) => s.contender === 'linux-clone' && s.kind === 'buffer').msPerGiB,
+    },
   ];
   await report('spawn', options, {
-    tables: { 'µs per spawn+wait (blocked: µs the event loop was blocked per spawn)': rows, 'ms per GiB of parent memory': slopes, targets },
+    tables: {
+      'µs per spawn+wait (blocked: µs the event loop was blocked per spawn)': rows,
+      'ms per GiB of parent memory': slopes,
+      targets,
+    },
     rows,
     slopes,
     targets,
@@ -113,8 +174,17 @@ async function run() {
       data: { values: rows.filter((r) => r.kind !== 'js heap') },
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'heapMiB', type: 'quantitative', title: 'touched parent memory, MiB (Buffers)' },
-        y: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'µs per spawn+wait (log)' },
+        x: {
+          field: 'heapMiB',
+          type: 'quantitative',
+          title: 'touched parent memory, MiB (Buffers)',
+        },
+        y: {
+          field: 'us',
+          type: 'quantitative',
+          scale: { type: 'log' },
+          title: 'µs per spawn+wait (log)',
+        },
         color: { field: 'contender', type: 'nominal' },
       },
     },

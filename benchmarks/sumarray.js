@@ -25,11 +25,16 @@ async function timeMs(once) {
 
 function slices(length, workers) {
   const chunk = Math.ceil(length / workers);
-  return Array.from({ length: workers }, (_, w) => [Math.min(w * chunk, length), Math.min((w + 1) * chunk, length)]);
+  return Array.from({ length: workers }, (_, w) => [
+    Math.min(w * chunk, length),
+    Math.min((w + 1) * chunk, length),
+  ]);
 }
 
 async function cloneSum(array, workers, flags) {
-  const children = slices(array.length, workers).map(([from, to]) => lib.clone(lib.tasks.sumArray(array, from, to), { flags }));
+  const children = slices(array.length, workers).map(([from, to]) =>
+    lib.clone(lib.tasks.sumArray(array, from, to), { flags }),
+  );
   const exits = await Promise.all(children.map((child) => child.wait()));
   return exits.reduce((sum, exit) => sum + exit.value, 0);
 }
@@ -44,7 +49,10 @@ function workerPool(array, count) {
       for (let i = from; i < to; i++) sum += data[i];
       parentPort.postMessage(sum);
     });`;
-  const workers = Array.from({ length: count }, () => new Worker(code, { eval: true, workerData: array.buffer }));
+  const workers = Array.from(
+    { length: count },
+    () => new Worker(code, { eval: true, workerData: array.buffer }),
+  );
   return {
     async sum(n) {
       const results = slices(array.length, n).map(
@@ -67,12 +75,19 @@ function jsLoop(array) {
 }
 
 function runC(bin, length, workers) {
-  const [ns, sum] = require('node:child_process').execFileSync(bin, [String(length), String(workers)], { encoding: 'utf8' }).trim().split(' ');
+  const [ns, sum] = require('node:child_process')
+    .execFileSync(bin, [String(length), String(workers)], { encoding: 'utf8' })
+    .trim()
+    .split(' ');
   return { ms: Number(ns) / 1e6, sum: Number(sum) };
 }
 
 async function run() {
-  const options = parseArgs(process.argv.slice(2), { iterations: REPEATS, length: 100_000_000, quickLength: 100_000_000 });
+  const options = parseArgs(process.argv.slice(2), {
+    iterations: REPEATS,
+    length: 100_000_000,
+    quickLength: 100_000_000,
+  });
   const cores = availableParallelism();
   const counts = (options.workers ?? [1, 2, 4, 8]).filter((n) => n <= cores);
   const length = options.length;
@@ -91,14 +106,19 @@ async function run() {
 
   const rows = [];
   const record = (contender, workers, result) => {
-    if (result.sum !== expected) throw new Error(`${contender} with ${workers} summed ${result.sum}, not ${expected}`);
+    if (result.sum !== expected)
+      throw new Error(`${contender} with ${workers} summed ${result.sum}, not ${expected}`);
     rows.push({ contender, workers, ms: result.ms });
   };
   for (const n of counts) {
     progress(`sumarray: ${n} worker(s)`);
     record('linux-clone threads', n, await timeMs(() => cloneSum(array, n, lib.presets.thread)));
     record('linux-clone processes', n, await timeMs(() => cloneSum(array, n, lib.presets.process)));
-    record('linux-clone CLONE_VM processes', n, await timeMs(() => cloneSum(array, n, 'CLONE_VM|SIGCHLD')));
+    record(
+      'linux-clone CLONE_VM processes',
+      n,
+      await timeMs(() => cloneSum(array, n, 'CLONE_VM|SIGCHLD')),
+    );
     record('worker_threads (started before)', n, await timeMs(() => pool.sum(n)));
     for (const [name, bin] of Object.entries(c)) record(name, n, runC(bin, length, n));
   }
@@ -108,7 +128,8 @@ async function run() {
   const ms = (contender, n) => rows.find((r) => r.contender === contender && r.workers === n)?.ms;
   const ratios = counts.map((n) => ({
     workers: n,
-    'linux-clone processes / threads': ms('linux-clone processes', n) / ms('linux-clone threads', n),
+    'linux-clone processes / threads':
+      ms('linux-clone processes', n) / ms('linux-clone threads', n),
     'C -O2 processes / threads': ms('C processes -O2', n) / ms('C threads -O2', n),
     'linux-clone threads / C -O2 threads': ms('linux-clone threads', n) / ms('C threads -O2', n),
   }));

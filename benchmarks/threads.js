@@ -5,7 +5,15 @@
 const { Worker } = require('node:worker_threads');
 
 const lib = require('..');
-const { compileBaseline, main, parseArgs, progress, report, runBaseline, timeUs } = require('./harness');
+const {
+  compileBaseline,
+  main,
+  parseArgs,
+  progress,
+  report,
+  runBaseline,
+  timeUs,
+} = require('./harness');
 
 async function run() {
   const options = parseArgs(process.argv.slice(2), { iterations: 5000 });
@@ -14,21 +22,42 @@ async function run() {
   const stackSize = 64 * 1024; // as the C baseline
   const us = {};
   progress('threads: linux-clone');
-  us['linux-clone thread (waitSync)'] = await timeUs(options.iterations, () => lib.clone(task, { flags, stackSize }).waitSync());
-  us['linux-clone thread (wait)'] = await timeUs(options.iterations, () => lib.clone(task, { flags, stackSize }).wait());
+  us['linux-clone thread (waitSync)'] = await timeUs(options.iterations, () =>
+    lib.clone(task, { flags, stackSize }).waitSync(),
+  );
+  us['linux-clone thread (wait)'] = await timeUs(options.iterations, () =>
+    lib.clone(task, { flags, stackSize }).wait(),
+  );
   progress('threads: C');
   us['C raw clone'] = runBaseline(compileBaseline('raw_clone'), [options.iterations]) / 1000;
   us['C pthread_create'] = runBaseline(compileBaseline('pthread'), [options.iterations]) / 1000;
   progress('threads: worker_threads');
   const workers = Math.max(5, Math.round(options.iterations / 100));
-  us['worker_threads'] = await timeUs(workers, () => new Promise((resolve, reject) => {
-    new Worker('', { eval: true }).on('exit', resolve).on('error', reject);
+  us['worker_threads'] = await timeUs(
+    workers,
+    () =>
+      new Promise((resolve, reject) => {
+        new Worker('', { eval: true }).on('exit', resolve).on('error', reject);
+      }),
+  );
+  const rows = Object.entries(us).map(([contender, value]) => ({
+    contender,
+    us: value,
+    'x C raw clone': value / us['C raw clone'],
   }));
-  const rows = Object.entries(us).map(([contender, value]) => ({ contender, us: value, 'x C raw clone': value / us['C raw clone'] }));
   const targets = [
-    { target: 'linux-clone thread (wait) / C raw clone (<= 1.3)', value: us['linux-clone thread (wait)'] / us['C raw clone'] },
-    { target: 'linux-clone thread (waitSync) / C raw clone (<= 1.3)', value: us['linux-clone thread (waitSync)'] / us['C raw clone'] },
-    { target: 'worker_threads / linux-clone thread (wait)', value: us['worker_threads'] / us['linux-clone thread (wait)'] },
+    {
+      target: 'linux-clone thread (wait) / C raw clone (<= 1.3)',
+      value: us['linux-clone thread (wait)'] / us['C raw clone'],
+    },
+    {
+      target: 'linux-clone thread (waitSync) / C raw clone (<= 1.3)',
+      value: us['linux-clone thread (waitSync)'] / us['C raw clone'],
+    },
+    {
+      target: 'worker_threads / linux-clone thread (wait)',
+      value: us['worker_threads'] / us['linux-clone thread (wait)'],
+    },
   ];
   await report('threads', options, {
     tables: { 'µs per create+join': rows, targets },
@@ -40,7 +69,12 @@ async function run() {
       mark: { type: 'point', filled: true, size: 120 },
       encoding: {
         y: { field: 'contender', type: 'nominal', sort: 'x', title: null },
-        x: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'µs per create+join (log)' },
+        x: {
+          field: 'us',
+          type: 'quantitative',
+          scale: { type: 'log' },
+          title: 'µs per create+join (log)',
+        },
       },
       height: { step: 22 },
     },

@@ -9,7 +9,9 @@ async function main() {
     stackSize: 1024 * 1024,
   });
   const exit = await child.wait();
-  console.log(`parent: child ${exit.pid} exited with ${exit.exitCode} after writing ${exit.value} bytes`);
+  console.log(
+    `parent: child ${exit.pid} exited with ${exit.exitCode} after writing ${exit.value} bytes`,
+  );
 }
 
 main();

@@ -11,7 +11,9 @@ async function sumWith(flags, array) {
   const children = [];
   for (let w = 0; w < WORKERS; w++) {
     const start = Math.min(w * chunk, array.length);
-    children.push(clone(tasks.sumArray(array, start, Math.min(start + chunk, array.length)), { flags }));
+    children.push(
+      clone(tasks.sumArray(array, start, Math.min(start + chunk, array.length)), { flags }),
+    );
   }
   const exits = await Promise.all(children.map((child) => child.wait()));
   return exits.reduce((sum, exit) => sum + exit.value, 0);
@@ -29,7 +31,9 @@ async function main() {
     const started = process.hrtime.bigint();
     const sum = await sumWith(flags, array);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    console.log(`${name.padEnd(20)} sum ${sum} ${sum === expected ? 'ok' : `WRONG (expected ${expected})`} in ${ms.toFixed(1)} ms`);
+    console.log(
+      `${name.padEnd(20)} sum ${sum} ${sum === expected ? 'ok' : `WRONG (expected ${expected})`} in ${ms.toFixed(1)} ms`,
+    );
   }
 }
 

@@ -57,27 +57,48 @@ export interface NativeContainerPlan {
   seccompDeny?: number[];
 }
 
-export interface NativeRusage {
+/**
+ * Resource usage of the reaped child from waitid, named as in
+ * process.resourceUsage(); times in microseconds, maxRSS in KiB.
+ */
+export interface Rusage {
+  /** CPU time in user mode, µs. */
   userCPUTime: number;
+  /** CPU time in the kernel, µs. */
   systemCPUTime: number;
+  /** Peak resident set, KiB. */
   maxRSS: number;
+  /** Page faults served without I/O. */
   minorPageFault: number;
+  /** Page faults that needed I/O. */
   majorPageFault: number;
+  /** Blocks read by the file system. */
   fsRead: number;
+  /** Blocks written by the file system. */
   fsWrite: number;
+  /** Times the child gave up the CPU, waiting. */
   voluntaryContextSwitches: number;
+  /** Times the child was preempted. */
   involuntaryContextSwitches: number;
 }
 
-export interface NativeTaskProbe {
+/** What tasks.probe() reports from inside the child, as the kernel sees it. */
+export interface TaskProbe {
+  /** getpid(): the thread group's id. */
   pid: number;
+  /** gettid(). */
   tid: number;
+  /** The thread group id from /proc: equals Node's pid for a CLONE_THREAD child. */
   tgid: number;
+  /** getppid(). */
   ppid: number;
+  /** getuid(). */
   uid: number;
+  /** getgid(). */
   gid: number;
   /** The child's fs base: its TCB with CLONE_SETTLS. */
   threadPointer: bigint;
+  /** The child's stack pointer when the task ran: inside its mmap'd stack. */
   stackPointer: bigint;
 }
 
@@ -94,11 +115,11 @@ export interface NativeExit {
   exitCode: number | null;
   signal: number;
   coreDumped: boolean;
-  rusage: NativeRusage;
+  rusage: Rusage;
   elapsedMs: number;
   /** Tasks only: whether kill() cancelled the task, and its result. */
   cancelled?: boolean;
-  value?: number | bigint | NativeTaskProbe | NativeSharingObservation;
+  value?: number | bigint | TaskProbe | NativeSharingObservation;
 }
 
 /** The normalized task request clone.ts hands to native/options.cc. */

@@ -1,12 +1,21 @@
 // Cgroup v2 for spawn's `cgroup` option: find the v2 hierarchy, make a child
 // cgroup with limits, hand its directory fd to CLONE_INTO_CGROUP, and remove
 // it after the reap. Cgroup v1 hierarchies are never touched.
-import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 
 import { codedError, type CodedError, invalidValue, makeSystemError } from './errors';
 import { validateInteger, validateObject, validateString } from './validate';
 
+/** The `cgroup` option: a cgroup v2 made for one child, with its limits. */
 export interface CgroupOptions {
   /**
    * The cgroup to create. An absolute path is within the v2 hierarchy
@@ -19,7 +28,14 @@ export interface CgroupOptions {
   /** pids.max: how many tasks the cgroup may hold, or 'max'. Needs the pids controller. */
   pidsMax?: number | 'max';
   /** cpu.max: `quota` µs of CPU per `period` µs (default 100000), or 'max'. Needs the cpu controller. */
-  cpuMax?: { quota: number | 'max'; period?: number } | 'max';
+  cpuMax?:
+    | {
+        /** µs of CPU per period, or 'max'. */
+        quota: number | 'max';
+        /** The period in µs; default 100000. */
+        period?: number;
+      }
+    | 'max';
 }
 
 /** A cgroup made for one child. */
@@ -36,7 +52,10 @@ export interface ChildCgroup {
 }
 
 /** The error for a limit whose controller the v2 hierarchy lacks. */
-export type ControllerMissingError = CodedError<Error> & { controller: string };
+export type ControllerMissingError = CodedError<Error> & {
+  /** The controller the limit needs: 'memory', 'pids' or 'cpu'. */
+  controller: string;
+};
 
 const CGROUP_KEYS = ['path', 'memoryMax', 'pidsMax', 'cpuMax'];
 const LIVE = new Set<ChildCgroup>();
@@ -45,24 +64,34 @@ let exitHookInstalled = false;
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
 function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+    String.fromCharCode(parseInt(octal, 8)),
+  );
 }
 
 /** Where the cgroup v2 hierarchy is mounted, and the cgroup path its root shows; null if it is not. */
-export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): { mountPoint: string; root: string } | null {
+export function findCgroup2Mount(
+  mountinfo = readFileSync('/proc/self/mountinfo', 'utf8'),
+): { mountPoint: string; root: string } | null {
   for (const line of mountinfo.split('\n')) {
     const [before, after] = line.split(' - ');
     if (after === undefined || after.split(' ')[0] !== 'cgroup2') continue;
-    const fields = (before as string).split(' ');
-    return { root: unescapeMountPath(fields[3] as string), mountPoint: unescapeMountPath(fields[4] as string) };
+    const fields = before.split(' ');
+    return { root: unescapeMountPath(fields[3]), mountPoint: unescapeMountPath(fields[4]) };
   }
   return null;
 }
 
 /** Node's own cgroup v2 directory: the "0::" line of /proc/self/cgroup, under the mount. */
 function ownCgroupDir(mount: { mountPoint: string; root: string }): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
-  if (line === undefined) throw codedError(new Error('Node is in no cgroup v2 (no "0::" line in /proc/self/cgroup)'), 'ERR_CGROUP_V2_UNAVAILABLE');
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'));
+  if (line === undefined)
+    throw codedError(
+      new Error('Node is in no cgroup v2 (no "0::" line in /proc/self/cgroup)'),
+      'ERR_CGROUP_V2_UNAVAILABLE',
+    );
   const path = line.slice(3);
   const relative = mount.root === '/' ? path : posix.relative(mount.root, path);
   return join(mount.mountPoint, relative);
@@ -74,10 +103,22 @@ function limitValue(name: string, value: unknown, min: number): string {
 }
 
 /** The limit files to write, validated, in the order to write them. */
-function limitFiles(options: CgroupOptions): Array<{ controller: string; file: string; value: string }> {
+function limitFiles(
+  options: CgroupOptions,
+): Array<{ controller: string; file: string; value: string }> {
   const files: Array<{ controller: string; file: string; value: string }> = [];
-  if (options.memoryMax !== undefined) files.push({ controller: 'memory', file: 'memory.max', value: limitValue('options.cgroup.memoryMax', options.memoryMax, 0) });
-  if (options.pidsMax !== undefined) files.push({ controller: 'pids', file: 'pids.max', value: limitValue('options.cgroup.pidsMax', options.pidsMax, 0) });
+  if (options.memoryMax !== undefined)
+    files.push({
+      controller: 'memory',
+      file: 'memory.max',
+      value: limitValue('options.cgroup.memoryMax', options.memoryMax, 0),
+    });
+  if (options.pidsMax !== undefined)
+    files.push({
+      controller: 'pids',
+      file: 'pids.max',
+      value: limitValue('options.cgroup.pidsMax', options.pidsMax, 0),
+    });
   if (options.cpuMax !== undefined) {
     const cpu = options.cpuMax;
     let value: string;
@@ -85,7 +126,10 @@ function limitFiles(options: CgroupOptions): Array<{ controller: string; file: s
     else {
       validateObject('options.cgroup.cpuMax', cpu);
       const quota = limitValue('options.cgroup.cpuMax.quota', cpu.quota, 1000);
-      const period = cpu.period === undefined ? 100000 : validateInteger('options.cgroup.cpuMax.period', cpu.period, 1000, 1000000);
+      const period =
+        cpu.period === undefined
+          ? 100000
+          : validateInteger('options.cgroup.cpuMax.period', cpu.period, 1000, 1000000);
       value = `${quota} ${period}`;
     }
     files.push({ controller: 'cpu', file: 'cpu.max', value });
@@ -97,13 +141,18 @@ function limitFiles(options: CgroupOptions): Array<{ controller: string; file: s
 export function validateCgroupOptions(value: unknown): CgroupOptions {
   const options = validateObject('options.cgroup', value) as CgroupOptions;
   for (const key of Object.keys(options)) {
-    if (!CGROUP_KEYS.includes(key)) throw invalidValue('options.cgroup', `has no option ${JSON.stringify(key)}`, key);
+    if (!CGROUP_KEYS.includes(key))
+      throw invalidValue('options.cgroup', `has no option ${JSON.stringify(key)}`, key);
   }
   if (options.path !== undefined) {
     const path = validateString('options.cgroup.path', options.path);
     const parts = path.split('/').filter((part) => part !== '');
     if (parts.length === 0 || parts.some((part) => part === '.' || part === '..')) {
-      throw invalidValue('options.cgroup.path', 'must name a cgroup, without "." or ".." parts', path);
+      throw invalidValue(
+        'options.cgroup.path',
+        'must name a cgroup, without "." or ".." parts',
+        path,
+      );
     }
   }
   limitFiles(options);
@@ -133,7 +182,8 @@ function systemError(error: unknown, syscall: string, path: string): Error {
 function enableControllers(parent: string, controllers: string[]): void {
   if (controllers.length === 0) return;
   const available = words(join(parent, 'cgroup.controllers'));
-  for (const controller of controllers) if (!available.includes(controller)) throw controllerMissing(controller, parent);
+  for (const controller of controllers)
+    if (!available.includes(controller)) throw controllerMissing(controller, parent);
   const enabled = words(join(parent, 'cgroup.subtree_control'));
   const missing = controllers.filter((c) => !enabled.includes(c));
   if (missing.length === 0) return;
@@ -179,7 +229,10 @@ function installExitHook(): void {
 export function createCgroup(options: CgroupOptions): ChildCgroup {
   const mount = findCgroup2Mount();
   if (mount === null) {
-    throw codedError(new Error('no cgroup v2 hierarchy is mounted (see /proc/self/mountinfo)'), 'ERR_CGROUP_V2_UNAVAILABLE');
+    throw codedError(
+      new Error('no cgroup v2 hierarchy is mounted (see /proc/self/mountinfo)'),
+      'ERR_CGROUP_V2_UNAVAILABLE',
+    );
   }
   const own = ownCgroupDir(mount);
   const path = options.path ?? `linux-clone-${process.pid}-${++sequence}`;

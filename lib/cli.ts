@@ -1,12 +1,20 @@
 // The linux-clone command.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { CloneError } from './errors';
 import { explain, NAMESPACES, probe, RESOURCES, type SharingReport } from './explain';
 import { type CgroupOptions } from './cgroup';
-import { type ContainerOptions, type IdMapping, type MountSpec, type NamespaceName, type RlimitValue } from './container';
+import {
+  type ContainerOptions,
+  type IdMapping,
+  type MountSpec,
+  type NamespaceName,
+  type RlimitValue,
+} from './container';
 import { CloneFlags, type FlagName, presets } from './flags';
-import { spawn } from './spawn';
+import { type ExitInfo, spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './validate';
 
 const MAIN_HELP = `Usage: linux-clone <command> [options]
@@ -15,6 +23,7 @@ Commands:
   run       run a program in a child made by clone3 with the flags you choose
   explain   what a flag set shares, from the kernel's rules
   probe     what a flag set shares, measured by a real child
+  bench     fork against thread spawn and the rest, measured on this host
 
 Run 'linux-clone <command> --help' for a command's options.
 `;
@@ -99,6 +108,22 @@ Options:
   -h, --help   show this help
 `;
 
+const BENCH_HELP = `Usage: linux-clone bench [--quick] [--json] [--out DIR] [NAME...]
+
+Runs the benchmarks (all, or the NAMEs: spawn, threads, sumarray, clonecost,
+containers) and prints their tables: ratios against C posix_spawn, raw clone
+and pthreads, child_process and worker_threads, all measured in this run.
+The C baselines are compiled with the system's cc.
+
+Options:
+  --quick             fewer iterations and heap sizes (about 25 s)
+  --iterations N      iterations per measurement
+  --json              print one JSON line per benchmark instead of tables
+  --out DIR           where NAME.json (and NAME.svg, with vega-lite installed)
+                      are written; default ./linux-clone-bench
+  -h, --help          show this help
+`;
+
 const NAMESPACE_SWITCHES: ReadonlyArray<[string, FlagName]> = [
   ['user', 'NEWUSER'],
   ['pid', 'NEWPID'],
@@ -170,7 +195,7 @@ class UsageError extends Error {}
 /** Splits `[options] [--] CMD ARGS` at CMD, so CMD's own options stay its own. */
 function splitCommand(args: readonly string[]): { options: string[]; command: string[] } {
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
+    const arg = args[i];
     if (arg === '--') return { options: args.slice(0, i), command: args.slice(i + 1) };
     if (!arg.startsWith('-')) return { options: args.slice(0, i), command: args.slice(i) };
     const name = arg.replace(/^--?/, '').split('=')[0] as keyof typeof RUN_OPTIONS;
@@ -180,22 +205,29 @@ function splitCommand(args: readonly string[]): { options: string[]; command: st
 }
 
 function runFlags(values: Record<string, unknown>): CloneFlags {
-  let flags = typeof values.flags === 'string' ? CloneFlags.parse(values.flags) : new CloneFlags(0n);
+  let flags =
+    typeof values.flags === 'string' ? CloneFlags.parse(values.flags) : new CloneFlags(0n);
   for (const [option, flag] of NAMESPACE_SWITCHES) if (values[option]) flags = flags.with(flag);
-  for (const [option, implied] of IMPLIED_NAMESPACES) if (values[option] !== undefined) flags = flags.with(...implied);
+  for (const [option, implied] of IMPLIED_NAMESPACES)
+    if (values[option] !== undefined) flags = flags.with(...implied);
   return flags;
 }
 
 function number(option: string, text: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${option} takes a number, got ${JSON.stringify(text)}`);
+  if (text.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`--${option} takes a number, got ${JSON.stringify(text)}`);
   return n;
 }
 
 function idMap(option: string, lines: string[]): IdMapping[] {
   return lines.map((line) => {
-    const parts = line.trim().split(/\s+/).map((part) => number(option, part));
-    if (parts.length !== 3) throw new UsageError(`--${option} takes 'INSIDE OUTSIDE COUNT', got ${JSON.stringify(line)}`);
+    const parts = line
+      .trim()
+      .split(/\s+/)
+      .map((part) => number(option, part));
+    if (parts.length !== 3)
+      throw new UsageError(`--${option} takes 'INSIDE OUTSIDE COUNT', got ${JSON.stringify(line)}`);
     const [containerId, hostId, size] = parts as [number, number, number];
     return { containerId, hostId, size };
   });
@@ -203,24 +235,43 @@ function idMap(option: string, lines: string[]): IdMapping[] {
 
 function bindMounts(values: Record<string, unknown>): MountSpec[] {
   const mounts: MountSpec[] = [];
-  for (const [option, readonly] of [['bind', false], ['ro-bind', true]] as const) {
+  for (const [option, readonly] of [
+    ['bind', false],
+    ['ro-bind', true],
+  ] as const) {
     for (const pair of (values[option] as string[] | undefined) ?? []) {
       const colon = pair.indexOf(':');
-      if (colon <= 0 || colon === pair.length - 1) throw new UsageError(`--${option} takes SRC:DST, got ${JSON.stringify(pair)}`);
-      mounts.push({ type: 'bind', source: pair.slice(0, colon), target: pair.slice(colon + 1), readonly });
+      if (colon <= 0 || colon === pair.length - 1)
+        throw new UsageError(`--${option} takes SRC:DST, got ${JSON.stringify(pair)}`);
+      mounts.push({
+        type: 'bind',
+        source: pair.slice(0, colon),
+        target: pair.slice(colon + 1),
+        readonly,
+      });
     }
   }
-  for (const target of (values.tmpfs as string[] | undefined) ?? []) mounts.push({ type: 'tmpfs', target });
+  for (const target of (values.tmpfs as string[] | undefined) ?? [])
+    mounts.push({ type: 'tmpfs', target });
   return mounts;
 }
 
 function cgroupOption(values: Record<string, unknown>): CgroupOptions | undefined {
   const cgroup: CgroupOptions = {};
-  if (typeof values['memory-max'] === 'string') cgroup.memoryMax = values['memory-max'] === 'max' ? 'max' : number('memory-max', values['memory-max']);
-  if (typeof values['pids-max'] === 'string') cgroup.pidsMax = values['pids-max'] === 'max' ? 'max' : number('pids-max', values['pids-max']);
+  if (typeof values['memory-max'] === 'string')
+    cgroup.memoryMax =
+      values['memory-max'] === 'max' ? 'max' : number('memory-max', values['memory-max']);
+  if (typeof values['pids-max'] === 'string')
+    cgroup.pidsMax = values['pids-max'] === 'max' ? 'max' : number('pids-max', values['pids-max']);
   if (typeof values['cpu-max'] === 'string') {
     const [quota, period] = values['cpu-max'].split('/');
-    cgroup.cpuMax = quota === 'max' ? 'max' : { quota: number('cpu-max', quota as string), ...(period !== undefined && { period: number('cpu-max', period) }) };
+    cgroup.cpuMax =
+      quota === 'max'
+        ? 'max'
+        : {
+            quota: number('cpu-max', quota),
+            ...(period !== undefined && { period: number('cpu-max', period) }),
+          };
   }
   if (typeof values['cgroup-path'] === 'string') cgroup.path = values['cgroup-path'];
   return Object.keys(cgroup).length > 0 ? cgroup : undefined;
@@ -231,40 +282,59 @@ function rlimits(lines: string[] | undefined): ContainerOptions['rlimits'] {
   const limits: Record<string, RlimitValue> = {};
   for (const line of lines) {
     const match = /^(\w+)=(\w+)(?::(\w+))?$/.exec(line);
-    if (match === null) throw new UsageError(`--rlimit takes NAME=N or NAME=SOFT:HARD, got ${JSON.stringify(line)}`);
-    const bound = (text: string) => (text === 'unlimited' || text === 'infinity' ? Infinity : number('rlimit', text));
-    const soft = bound(match[2] as string);
-    limits[match[1] as string] = match[3] === undefined ? soft : { soft, hard: bound(match[3]) };
+    if (match === null)
+      throw new UsageError(`--rlimit takes NAME=N or NAME=SOFT:HARD, got ${JSON.stringify(line)}`);
+    const bound = (text: string) =>
+      text === 'unlimited' || text === 'infinity' ? Infinity : number('rlimit', text);
+    const soft = bound(match[2]);
+    limits[match[1]] = match[3] === undefined ? soft : { soft, hard: bound(match[3]) };
   }
   return limits;
 }
 
-const ALL_NAMESPACES: NamespaceName[] = ['user', 'pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup', 'time'];
+const ALL_NAMESPACES: NamespaceName[] = [
+  'user',
+  'pid',
+  'mnt',
+  'net',
+  'uts',
+  'ipc',
+  'cgroup',
+  'time',
+];
 
 /** The container options the switches ask for. */
 function containerOptions(values: Record<string, unknown>): ContainerOptions {
   const options: ContainerOptions = {};
   if (values['map-root-user']) options.mapRootUser = true;
-  if (values['uid-map'] !== undefined) options.uidMap = idMap('uid-map', values['uid-map'] as string[]);
-  if (values['gid-map'] !== undefined) options.gidMap = idMap('gid-map', values['gid-map'] as string[]);
+  if (values['uid-map'] !== undefined)
+    options.uidMap = idMap('uid-map', values['uid-map'] as string[]);
+  if (values['gid-map'] !== undefined)
+    options.gidMap = idMap('gid-map', values['gid-map'] as string[]);
   if (typeof values.hostname === 'string') options.hostname = values.hostname;
   if (values['mount-proc']) options.mountProc = true;
   if (typeof values.root === 'string') options.rootfs = values.root;
   const mounts = bindMounts(values);
   if (mounts.length > 0) options.mounts = mounts;
   const offsets: { monotonic?: number; boottime?: number } = {};
-  if (typeof values['monotonic-offset'] === 'string') offsets.monotonic = number('monotonic-offset', values['monotonic-offset']);
-  if (typeof values['boottime-offset'] === 'string') offsets.boottime = number('boottime-offset', values['boottime-offset']);
+  if (typeof values['monotonic-offset'] === 'string')
+    offsets.monotonic = number('monotonic-offset', values['monotonic-offset']);
+  if (typeof values['boottime-offset'] === 'string')
+    offsets.boottime = number('boottime-offset', values['boottime-offset']);
   if (Object.keys(offsets).length > 0) options.timeOffsets = offsets;
   const cgroup = cgroupOption(values);
   if (cgroup !== undefined) options.cgroup = cgroup;
   const limits = rlimits(values.rlimit as string[] | undefined);
   if (limits !== undefined) options.rlimits = limits;
   if (values['no-new-privs']) options.noNewPrivs = true;
-  if (typeof values['seccomp-deny'] === 'string') options.seccomp = { deny: values['seccomp-deny'].split(',').filter(Boolean) };
+  if (typeof values['seccomp-deny'] === 'string')
+    options.seccomp = { deny: values['seccomp-deny'].split(',').filter(Boolean) };
   if (typeof values.enter === 'string') {
     const target = number('enter', values.enter);
-    const namespaces = typeof values.ns === 'string' ? (values.ns.split(',').filter(Boolean) as NamespaceName[]) : ALL_NAMESPACES;
+    const namespaces =
+      typeof values.ns === 'string'
+        ? (values.ns.split(',').filter(Boolean) as NamespaceName[])
+        : ALL_NAMESPACES;
     options.enter = { target, namespaces };
   } else if (values.ns !== undefined) {
     throw new UsageError('--ns needs --enter PID');
@@ -283,23 +353,31 @@ function runEnv(values: Record<string, unknown>): Record<string, string | undefi
 }
 
 function exitStatusForError(error: unknown): number {
-  if (error instanceof CloneError && error.syscall === 'execve') return error.code === 'ENOENT' ? 127 : 126;
+  if (error instanceof CloneError && error.syscall === 'execve')
+    return error.code === 'ENOENT' ? 127 : 126;
   return 125;
 }
 
 async function runCommand(args: readonly string[]): Promise<number> {
   const { options, command } = splitCommand(args);
-  const { values } = parseArgs({ args: options, options: RUN_OPTIONS, strict: true, allowPositionals: false });
+  const { values } = parseArgs({
+    args: options,
+    options: RUN_OPTIONS,
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) {
     process.stdout.write(RUN_HELP);
     return 0;
   }
   const [file, ...rest] = command;
-  if (file === undefined) throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
+  if (file === undefined)
+    throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
   let timeout = 0;
   if (values.timeout !== undefined) {
     timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`);
+    if (!Number.isInteger(timeout) || timeout <= 0)
+      throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`);
   }
 
   const child = spawn(file, rest, {
@@ -334,6 +412,11 @@ async function runCommand(args: readonly string[]): Promise<number> {
     const result = { ...exit, timedOut, flags: child.flags.toString(), syscall: child.syscall };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
+  return shellStatus(exit);
+}
+
+/** A shell's exit status for the child's exit: its code, or 128+signal. */
+function shellStatus(exit: ExitInfo): number {
   if (exit.signal !== null) return 128 + (signalNumber(exit.signal) ?? MAX_SIGNAL);
   return exit.exitCode ?? 125;
 }
@@ -342,7 +425,9 @@ const SCALE = ['thread', 'vfork', 'process', 'container'] as const;
 
 /** A flag set from SPEC: strace syntax, or a preset's name. */
 function specFlags(spec: string): CloneFlags {
-  return Object.hasOwn(presets, spec) ? presets[spec as keyof typeof presets] : CloneFlags.parse(spec);
+  return Object.hasOwn(presets, spec)
+    ? presets[spec as keyof typeof presets]
+    : CloneFlags.parse(spec);
 }
 
 function paint(text: string, value: string, color: boolean): string {
@@ -364,13 +449,17 @@ function scaleTable(reports: SharingReport[], color: boolean): string {
   const width = 11;
   const header = `  ${''.padEnd(15)} ${SCALE.map((name) => name.padEnd(width)).join('')}`;
   const rows = [...RESOURCES, ...NAMESPACES].map(
-    (key) => `  ${key.padEnd(15)} ${reports.map((r) => paint(r[key].padEnd(width), r[key], color)).join('')}`,
+    (key) =>
+      `  ${key.padEnd(15)} ${reports.map((r) => paint(r[key].padEnd(width), r[key], color)).join('')}`,
   );
-  const flags = SCALE.map((name, i) => `  ${name.padEnd(10)} ${reports[i]!.flags}`);
+  const flags = SCALE.map((name, i) => `  ${name.padEnd(10)} ${reports[i].flags}`);
   return [header, ...rows, '', ...flags].map((line) => line.trimEnd()).join('\n');
 }
 
-async function sharingCommand(command: 'explain' | 'probe', args: readonly string[]): Promise<number> {
+async function sharingCommand(
+  command: 'explain' | 'probe',
+  args: readonly string[],
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -381,8 +470,12 @@ async function sharingCommand(command: 'explain' | 'probe', args: readonly strin
     process.stdout.write(command === 'explain' ? EXPLAIN_HELP : PROBE_HELP);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`${command} takes one SPEC; quote it if it has spaces`);
-  const measure = command === 'explain' ? async (f: CloneFlags) => explain(f) : (f: CloneFlags) => probe(f);
+  if (positionals.length > 1)
+    throw new UsageError(`${command} takes one SPEC; quote it if it has spaces`);
+  const measure =
+    command === 'explain'
+      ? (f: CloneFlags) => Promise.resolve(explain(f))
+      : (f: CloneFlags) => probe(f);
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const [spec] = positionals;
   if (spec === undefined) {
@@ -396,6 +489,38 @@ async function sharingCommand(command: 'explain' | 'probe', args: readonly strin
   return 0;
 }
 
+async function benchCommand(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      quick: { type: 'boolean' },
+      iterations: { type: 'string' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(BENCH_HELP);
+    return 0;
+  }
+  const suite = join(__dirname, '..', 'benchmarks', 'run.js');
+  if (!existsSync(suite)) throw new Error(`the benchmarks are missing from this copy (${suite})`);
+  const forward = [...positionals];
+  if (values.quick) forward.push('--quick');
+  if (values.json) forward.push('--json');
+  if (values.iterations !== undefined)
+    forward.push('--iterations', String(number('iterations', values.iterations)));
+  const results = resolve(values.out ?? 'linux-clone-bench');
+  const child = spawn(process.execPath, [suite, ...forward], {
+    stdio: 'inherit',
+    env: { ...process.env, LINUX_CLONE_BENCH_RESULTS: results },
+  });
+  return shellStatus(await child.wait());
+}
+
 /** Runs the CLI with `args` (process.argv without node and the script); resolves to the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -406,9 +531,12 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     if (command === 'run') return await runCommand(rest);
     if (command === 'explain' || command === 'probe') return await sharingCommand(command, rest);
+    if (command === 'bench') return await benchCommand(rest);
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`linux-clone: ${(error as Error).message}\n`);
     if (usage) {
       process.stderr.write("Run 'linux-clone --help' for usage.\n");

@@ -6,14 +6,24 @@ import { CloneFlags, type FlagsLike, presets } from './flags';
 import { Child, ExitLatch } from './spawn';
 import { exitSignalOption, type SignalLike, validateInteger, validateObject } from './validate';
 
-const TASK_KIND = { sumArray: 1, write: 2, exit: 3, sleep: 4, spin: 5, probe: 6, fault: 7, probeSharing: 8 } as const;
-const FAULT_KIND = { segv: 1, 'stack-overflow': 2, abort: 3 } as const;
+const TASK_KIND = {
+  sumArray: 1,
+  write: 2,
+  exit: 3,
+  sleep: 4,
+  spin: 5,
+  probe: 6,
+  fault: 7,
+  probeSharing: 8,
+} as const;
 
 /** How a fault task fails: a null write, a stack overflow into the guard page, or SIGABRT. */
-export type FaultKind = keyof typeof FAULT_KIND;
+export type FaultKind = 'segv' | 'stack-overflow' | 'abort';
+const FAULT_KIND: Readonly<Record<FaultKind, number>> = { segv: 1, 'stack-overflow': 2, abort: 3 };
 
 /** A native task for clone(); make one with the `tasks` functions. */
 export interface Task {
+  /** Which task: 'sumArray', 'write', 'exit', 'sleep', 'spin', 'probe', 'fault'. */
   readonly kind: keyof typeof TASK_KIND;
   /** @internal What native/options.cc reads. */
   readonly plan: Readonly<Omit<NativeTaskPlan, 'flags' | 'exitSignal' | 'stackSize'>>;
@@ -51,7 +61,8 @@ export const tasks = Object.freeze({
    * With CLONE_VM the child reads Node's memory; without it, its copy.
    */
   sumArray(view: NumericArray, start = 0, end: number = view?.length): Task {
-    if (!ArrayBuffer.isView(view) || view instanceof DataView) throw invalidType('view', 'a typed array', view);
+    if (!ArrayBuffer.isView(view) || view instanceof DataView)
+      throw invalidType('view', 'a typed array', view);
     validateInteger('start', start, 0, view.length);
     validateInteger('end', end, start, view.length);
     return task('sumArray', { data: view, start, end });
@@ -59,8 +70,12 @@ export const tasks = Object.freeze({
   /** Writes `data` to `fd` (the child's); the value is the byte count, or -errno. */
   write(fd: number, data: string | Uint8Array): Task {
     validateInteger('fd', fd, 0, 0x7fffffff);
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw invalidType('data', 'a string or Uint8Array', data);
-    const payload = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (typeof data !== 'string' && !(data instanceof Uint8Array))
+      throw invalidType('data', 'a string or Uint8Array', data);
+    const payload =
+      typeof data === 'string'
+        ? Buffer.from(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     return task('write', { fd, payload });
   },
   /** Ends with `code`. */
@@ -89,10 +104,18 @@ export const tasks = Object.freeze({
 });
 
 /** @internal explain.ts's probe: the marks a child leaves, see native/tasks.h. */
-export function sharingProbeTask(fields: { word: Uint8Array; umask: number; fdSource: number; fdTarget: number; semid: number; signal: number }): Task {
-  return task('probeSharing', fields as Partial<NativeTaskPlan>);
+export function sharingProbeTask(fields: {
+  word: Uint8Array;
+  umask: number;
+  fdSource: number;
+  fdTarget: number;
+  semid: number;
+  signal: number;
+}): Task {
+  return task('probeSharing', fields);
 }
 
+/** Options of clone(): the flags, the stack and TLS the library makes, the exit signal. */
 export interface CloneOptions {
   /**
    * The clone flags, in any {@link FlagsLike} form; default presets.process.
@@ -126,16 +149,23 @@ function refuse(message: string): never {
  */
 export function refuseSiblingProcess(flags: CloneFlags, what: string): void {
   if (flags.has('PARENT') && !flags.has('THREAD')) {
-    refuse(`${what} cannot use CLONE_PARENT without CLONE_THREAD: the child would be a child of Node’s parent, which may never reap it`);
+    refuse(
+      `${what} cannot use CLONE_PARENT without CLONE_THREAD: the child would be a child of Node’s parent, which may never reap it`,
+    );
   }
 }
 
 function cloneFlags(work: Task, options: CloneOptions): CloneFlags {
   let flags = CloneFlags.from(options.flags ?? presets.process);
   refuseSiblingProcess(flags, 'clone');
-  if (flags.has('INTO_CGROUP')) refuse('clone cannot use CLONE_INTO_CGROUP: it needs a cgroup descriptor, which clone does not take');
+  if (flags.has('INTO_CGROUP'))
+    refuse(
+      'clone cannot use CLONE_INTO_CGROUP: it needs a cgroup descriptor, which clone does not take',
+    );
   if (work.kind === 'fault' && flags.has('SIGHAND')) {
-    refuse('a fault task cannot run with CLONE_SIGHAND: the fault would run Node’s signal handlers, and in a CLONE_THREAD child end Node');
+    refuse(
+      'a fault task cannot run with CLONE_SIGHAND: the fault would run Node’s signal handlers, and in a CLONE_THREAD child end Node',
+    );
   }
   if (options.tls !== undefined && (options.tls !== 'new' || !flags.has('SETTLS'))) {
     throw invalidValue('options.tls', "is 'new', and only with CLONE_SETTLS", options.tls);
@@ -163,19 +193,30 @@ function stackSize(value: unknown): number {
  * cloned; a refused clone throws a CloneError.
  */
 export function clone(work: Task, options: CloneOptions = {}): Child {
-  if (work === null || typeof work !== 'object' || typeof work.plan !== 'object' || !Object.hasOwn(TASK_KIND, work.kind)) {
+  if (
+    work === null ||
+    typeof work !== 'object' ||
+    typeof work.plan !== 'object' ||
+    !Object.hasOwn(TASK_KIND, work.kind)
+  ) {
     throw invalidType('task', 'a task made by tasks.*', work);
   }
   validateObject('options', options);
   for (const key of Object.keys(options)) {
-    if (!['flags', 'stackSize', 'tls', 'exitSignal'].includes(key)) throw invalidValue('options', `has no option ${JSON.stringify(key)}`, key);
+    if (!['flags', 'stackSize', 'tls', 'exitSignal'].includes(key))
+      throw invalidValue('options', `has no option ${JSON.stringify(key)}`, key);
   }
   const flags = cloneFlags(work, options);
   // The elements sumArray reads live as long as the child may read them:
   // native code holds the latch until the exit, whoever holds the Child.
   const exit = new ExitLatch(work.plan.data);
   const handle = binding.cloneTask(
-    { ...work.plan, flags: flags.bits, exitSignal: flags.exitSignalNumber, stackSize: stackSize(options.stackSize) },
+    {
+      ...work.plan,
+      flags: flags.bits,
+      exitSignal: flags.exitSignalNumber,
+      stackSize: stackSize(options.stackSize),
+    },
     exit.onExit,
   );
   return new Child(handle, exit);

@@ -8,34 +8,94 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 
 import { binding, type NativeContainerPlan, type NativeMount } from './binding';
-import { type ChildCgroup, type CgroupOptions, createCgroup, validateCgroupOptions } from './cgroup';
+import {
+  type ChildCgroup,
+  type CgroupOptions,
+  createCgroup,
+  validateCgroupOptions,
+} from './cgroup';
 import { codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
 import { type CloneFlags, FLAG_BITS, type FlagName } from './flags';
 import { SYSCALL_NUMBERS } from './syscalls';
-import { validateBoolean, validateInteger, validateObject, validateString, validateStringArray } from './validate';
+import {
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateString,
+  validateStringArray,
+} from './validate';
 
 /** One line of a uid_map or gid_map: `size` ids from `containerId` inside are `hostId` onward outside. */
 export interface IdMapping {
+  /** The first id inside the namespace. */
   containerId: number;
+  /** The id it is outside, in Node's user namespace. */
   hostId: number;
+  /** How many consecutive ids the line maps. */
   size: number;
 }
 
 /** A mount in the child's new mount namespace. `target` is a path inside the container (under `rootfs` when there is one) and must exist. */
 export type MountSpec =
-  | { type: 'bind'; /** A host path. */ source: string; target: string; readonly?: boolean }
-  | { type: 'tmpfs'; target: string; /** Bytes. */ size?: number; /** Permission bits, e.g. 0o755. */ mode?: number; readonly?: boolean };
+  | {
+      /** Bind `source` of the host at `target`. */
+      type: 'bind';
+      /** A host path: file or directory. */
+      source: string;
+      /** Where it appears inside; must exist and be of the same kind as `source`. */
+      target: string;
+      /** Remount read-only, keeping the source's locked nosuid, nodev and noexec. */
+      readonly?: boolean;
+    }
+  | {
+      /** A new tmpfs at `target`. */
+      type: 'tmpfs';
+      /** A directory inside. */
+      target: string;
+      /** Its size limit in bytes; default the kernel's (half of RAM). */
+      size?: number;
+      /** Permission bits of its root, e.g. 0o755; default 0o1777. */
+      mode?: number;
+      /** Remount read-only once made. */
+      readonly?: boolean;
+    };
 
 /** Namespaces by the names /proc/PID/ns uses. */
 export type NamespaceName = 'user' | 'pid' | 'mnt' | 'net' | 'uts' | 'ipc' | 'cgroup' | 'time';
 
+/** A resource limit by the name after `RLIMIT_`, in lower case: 'nofile' is RLIMIT_NOFILE. */
 export type RlimitName =
-  | 'cpu' | 'fsize' | 'data' | 'stack' | 'core' | 'rss' | 'nproc' | 'nofile'
-  | 'memlock' | 'as' | 'locks' | 'sigpending' | 'msgqueue' | 'nice' | 'rtprio' | 'rttime';
+  | 'cpu'
+  | 'fsize'
+  | 'data'
+  | 'stack'
+  | 'core'
+  | 'rss'
+  | 'nproc'
+  | 'nofile'
+  | 'memlock'
+  | 'as'
+  | 'locks'
+  | 'sigpending'
+  | 'msgqueue'
+  | 'nice'
+  | 'rtprio'
+  | 'rttime';
 
 /** A limit: one number for soft and hard alike, or both; Infinity for none. */
-export type RlimitValue = number | { soft: number; hard: number };
+export type RlimitValue =
+  | number
+  | {
+      /** The limit enforced now. */
+      soft: number;
+      /** The ceiling the soft limit may be raised to. */
+      hard: number;
+    };
 
+/**
+ * The options that set up the namespaces a child is cloned into, as
+ * bubblewrap and Go's SysProcAttr do; part of {@link SpawnOptions}.
+ */
 export interface ContainerOptions {
   /** uid_map lines for a new user namespace (needs CLONE_NEWUSER). The parent writes them while the child waits, so the vfork fast path is dropped. */
   uidMap?: IdMapping[];
@@ -62,7 +122,12 @@ export interface ContainerOptions {
    * writes the offsets, and the child enters: CLONE_NEWTIME is then not in
    * the clone's flags even if given, and the fast path is dropped.
    */
-  timeOffsets?: { monotonic?: number; boottime?: number };
+  timeOffsets?: {
+    /** Seconds added to CLOCK_MONOTONIC. */
+    monotonic?: number;
+    /** Seconds added to CLOCK_BOOTTIME. */
+    boottime?: number;
+  };
   /** Start the child in a new cgroup v2 with these limits (CLONE_INTO_CGROUP); it is removed after the reap. */
   cgroup?: CgroupOptions;
   /** PR_SET_NO_NEW_PRIVS: setuid bits and file capabilities grant nothing to the program. */
@@ -76,27 +141,76 @@ export interface ContainerOptions {
    * unprivileged process only with no_new_privs, and a setuid program could
    * otherwise shed it.
    */
-  seccomp?: { deny: string[] };
+  seccomp?: {
+    /** Syscall names of x86_64, e.g. ['ptrace', 'mount']; a misspelling is refused with the nearest name. */
+    deny: string[];
+  };
   /**
    * Run the program inside the namespaces of a running process, via setns on
    * its pidfd, like nsenter. Namespaces the target shares with Node are
    * skipped. With 'pid' the program is forked once more inside, and is still
    * Node's child. Cannot be combined with new namespaces or their setup.
    */
-  enter?: { target: number | { readonly pid: number; readonly pidfd: number | null }; namespaces: NamespaceName[] };
+  enter?: {
+    /** A pid, or a Child of this library (its pidfd is used, so a reused pid cannot be entered by mistake). */
+    target:
+      | number
+      | {
+          /** The target's pid. */
+          readonly pid: number;
+          /** Its pidfd, or null once reaped. */
+          readonly pidfd: number | null;
+        };
+    /** Which of the target's namespaces to enter. */
+    namespaces: NamespaceName[];
+  };
 }
 
 export const CONTAINER_KEYS = [
-  'uidMap', 'gidMap', 'mapRootUser', 'setgroups', 'hostname', 'domainname', 'mountProc', 'rootfs', 'mounts',
-  'timeOffsets', 'cgroup', 'noNewPrivs', 'rlimits', 'seccomp', 'enter',
+  'uidMap',
+  'gidMap',
+  'mapRootUser',
+  'setgroups',
+  'hostname',
+  'domainname',
+  'mountProc',
+  'rootfs',
+  'mounts',
+  'timeOffsets',
+  'cgroup',
+  'noNewPrivs',
+  'rlimits',
+  'seccomp',
+  'enter',
 ];
 
 const NAMESPACE_FLAGS: Readonly<Record<NamespaceName, FlagName>> = {
-  user: 'NEWUSER', pid: 'NEWPID', mnt: 'NEWNS', net: 'NEWNET', uts: 'NEWUTS', ipc: 'NEWIPC', cgroup: 'NEWCGROUP', time: 'NEWTIME',
+  user: 'NEWUSER',
+  pid: 'NEWPID',
+  mnt: 'NEWNS',
+  net: 'NEWNET',
+  uts: 'NEWUTS',
+  ipc: 'NEWIPC',
+  cgroup: 'NEWCGROUP',
+  time: 'NEWTIME',
 };
 const RLIMITS: Readonly<Record<RlimitName, number>> = {
-  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7,
-  memlock: 8, as: 9, locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
 };
 const RLIM_INFINITY = 2n ** 64n - 1n;
 const MAX_ID = 2 ** 32 - 1;
@@ -122,12 +236,17 @@ function required(option: string, flags: CloneFlags, ...names: FlagName[]): void
   const missing = names.filter((name) => !flags.has(name));
   if (missing.length === 0) return;
   const list = missing.map((n) => `CLONE_${n}`).join(' and ');
-  throw codedError(new TypeError(`options.${option} needs ${list} in options.flags`), 'ERR_NAMESPACE_REQUIRED');
+  throw codedError(
+    new TypeError(`options.${option} needs ${list} in options.flags`),
+    'ERR_NAMESPACE_REQUIRED',
+  );
 }
 
 function mapText(name: string, value: unknown): string {
-  if (!Array.isArray(value) || value.length === 0) throw invalidType(name, 'a non-empty array of { containerId, hostId, size }', value);
-  if (value.length > 340) throw outOfRange(`${name}.length`, 'at most 340 lines (the kernel limit)', value.length);
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalidType(name, 'a non-empty array of { containerId, hostId, size }', value);
+  if (value.length > 340)
+    throw outOfRange(`${name}.length`, 'at most 340 lines (the kernel limit)', value.length);
   return value
     .map((line, i) => {
       const entry = validateObject(`${name}[${i}]`, line);
@@ -140,7 +259,8 @@ function mapText(name: string, value: unknown): string {
 }
 
 function offsetLine(clock: string, seconds: unknown): string {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw invalidType(`options.timeOffsets.${clock}`, 'a finite number of seconds', seconds);
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds))
+    throw invalidType(`options.timeOffsets.${clock}`, 'a finite number of seconds', seconds);
   const whole = Math.floor(seconds);
   const nanos = Math.min(999999999, Math.round((seconds - whole) * 1e9));
   return `${clock} ${whole} ${nanos}\n`;
@@ -155,14 +275,19 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
   const limits = validateObject('options.rlimits', value);
   return Object.entries(limits).map(([name, limit]) => {
     if (!Object.hasOwn(RLIMITS, name)) {
-      throw invalidValue('options.rlimits', `has no limit ${JSON.stringify(name)} (did you mean "${closest(name, Object.keys(RLIMITS))}"?)`, name);
+      throw invalidValue(
+        'options.rlimits',
+        `has no limit ${JSON.stringify(name)} (did you mean "${closest(name, Object.keys(RLIMITS))}"?)`,
+        name,
+      );
     }
     const key = `options.rlimits.${name}`;
     let soft: bigint, hard: bigint;
     if (typeof limit === 'object' && limit !== null) {
       soft = rlimitBound(`${key}.soft`, (limit as { soft: unknown }).soft);
       hard = rlimitBound(`${key}.hard`, (limit as { hard: unknown }).hard);
-      if (soft > hard) throw outOfRange(`${key}.soft`, `at most the hard limit (${hard})`, Number(soft));
+      if (soft > hard)
+        throw outOfRange(`${key}.soft`, `at most the hard limit (${hard})`, Number(soft));
     } else {
       soft = hard = rlimitBound(key, limit);
     }
@@ -172,12 +297,18 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
 
 function syscallNumbers(value: unknown): number[] {
   const options = validateObject('options.seccomp', value);
-  for (const key of Object.keys(options)) if (key !== 'deny') throw invalidValue('options.seccomp', `has no option ${JSON.stringify(key)}`, key);
+  for (const key of Object.keys(options))
+    if (key !== 'deny')
+      throw invalidValue('options.seccomp', `has no option ${JSON.stringify(key)}`, key);
   const names = validateStringArray('options.seccomp.deny', options.deny);
   return names.map((name, i) => {
     const nr = Object.hasOwn(SYSCALL_NUMBERS, name) ? SYSCALL_NUMBERS[name] : undefined;
     if (nr === undefined) {
-      throw invalidValue(`options.seccomp.deny[${i}]`, `is not an x86_64 syscall (did you mean "${closest(name, Object.keys(SYSCALL_NUMBERS))}"?)`, name);
+      throw invalidValue(
+        `options.seccomp.deny[${i}]`,
+        `is not an x86_64 syscall (did you mean "${closest(name, Object.keys(SYSCALL_NUMBERS))}"?)`,
+        name,
+      );
     }
     return nr;
   });
@@ -188,17 +319,25 @@ function mustExist(path: string): void {
   try {
     statSync(path);
   } catch (error) {
-    throw makeSystemError((error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT, 'mount', path);
+    throw makeSystemError(
+      (error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT,
+      'mount',
+      path,
+    );
   }
 }
 
 function rootfsDir(value: unknown): string {
   const rootfs = resolve(validateString('options.rootfs', value));
-  let isDirectory = false;
+  let isDirectory: boolean;
   try {
     isDirectory = statSync(rootfs).isDirectory();
   } catch (error) {
-    throw makeSystemError((error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT, 'pivot_root', rootfs);
+    throw makeSystemError(
+      (error as NodeJS.ErrnoException).errno ?? -osConstants.errno.ENOENT,
+      'pivot_root',
+      rootfs,
+    );
   }
   if (!isDirectory) throw makeSystemError(-osConstants.errno.ENOTDIR, 'pivot_root', rootfs);
   return rootfs;
@@ -215,8 +354,10 @@ function mountOps(value: unknown, rootfs: string | undefined): NativeMount[] {
     const name = `options.mounts[${i}]`;
     const entry = validateObject(name, spec);
     const target = validateString(`${name}.target`, entry.target);
-    if (!isAbsolute(target)) throw invalidValue(`${name}.target`, 'must be an absolute path', target);
-    const readonly = entry.readonly === undefined ? false : validateBoolean(`${name}.readonly`, entry.readonly);
+    if (!isAbsolute(target))
+      throw invalidValue(`${name}.target`, 'must be an absolute path', target);
+    const readonly =
+      entry.readonly === undefined ? false : validateBoolean(`${name}.readonly`, entry.readonly);
     const where = hostPath(rootfs, target);
     mustExist(where);
     if (entry.type === 'bind') {
@@ -226,9 +367,18 @@ function mountOps(value: unknown, rootfs: string | undefined): NativeMount[] {
     }
     if (entry.type === 'tmpfs') {
       const data: string[] = [];
-      if (entry.size !== undefined) data.push(`size=${validateInteger(`${name}.size`, entry.size, 4096, Number.MAX_SAFE_INTEGER)}`);
-      if (entry.mode !== undefined) data.push(`mode=${validateInteger(`${name}.mode`, entry.mode, 0, 0o7777).toString(8)}`);
-      return { kind: MOUNT_KIND.tmpfs, target: where, readonly, ...(data.length > 0 && { data: data.join(',') }) };
+      if (entry.size !== undefined)
+        data.push(
+          `size=${validateInteger(`${name}.size`, entry.size, 4096, Number.MAX_SAFE_INTEGER)}`,
+        );
+      if (entry.mode !== undefined)
+        data.push(`mode=${validateInteger(`${name}.mode`, entry.mode, 0, 0o7777).toString(8)}`);
+      return {
+        kind: MOUNT_KIND.tmpfs,
+        target: where,
+        readonly,
+        ...(data.length > 0 && { data: data.join(',') }),
+      };
     }
     throw invalidValue(`${name}.type`, "must be 'bind' or 'tmpfs'", entry.type);
   });
@@ -247,47 +397,78 @@ function enterTypes(pid: number, namespaces: NamespaceName[]): number {
   let types = 0n;
   for (const name of namespaces) {
     const theirs = nsInode(pid, name);
-    if (theirs === undefined) throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}/ns/${name}`);
+    if (theirs === undefined)
+      throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}/ns/${name}`);
     if (theirs !== nsInode('self', name)) types |= FLAG_BITS[NAMESPACE_FLAGS[name]];
   }
   return Number(types);
 }
 
-function validateEnter(value: unknown): { target: number | { readonly pid: number; readonly pidfd: number | null }; namespaces: NamespaceName[] } {
+function validateEnter(value: unknown): {
+  target: number | { readonly pid: number; readonly pidfd: number | null };
+  namespaces: NamespaceName[];
+} {
   const enter = validateObject('options.enter', value);
   const target = enter.target;
   if (typeof target === 'number') validateInteger('options.enter.target', target, 1, 2 ** 22);
-  else if (typeof target !== 'object' || target === null || typeof (target as { pid?: unknown }).pid !== 'number') {
+  else if (
+    typeof target !== 'object' ||
+    target === null ||
+    typeof (target as { pid?: unknown }).pid !== 'number'
+  ) {
     throw invalidType('options.enter.target', 'a PID or a Child', target);
   }
   const namespaces = validateStringArray('options.enter.namespaces', enter.namespaces);
-  if (namespaces.length === 0) throw invalidValue('options.enter.namespaces', 'must name at least one namespace', namespaces);
+  if (namespaces.length === 0)
+    throw invalidValue('options.enter.namespaces', 'must name at least one namespace', namespaces);
   for (const name of namespaces) {
     if (!Object.hasOwn(NAMESPACE_FLAGS, name)) {
-      throw invalidValue('options.enter.namespaces', `holds ${JSON.stringify(name)}, not one of ${Object.keys(NAMESPACE_FLAGS).join(', ')}`, name);
+      throw invalidValue(
+        'options.enter.namespaces',
+        `holds ${JSON.stringify(name)}, not one of ${Object.keys(NAMESPACE_FLAGS).join(', ')}`,
+        name,
+      );
     }
   }
-  return { target: target as number | { pid: number; pidfd: number | null }, namespaces: namespaces as NamespaceName[] };
+  return {
+    target: target as number | { pid: number; pidfd: number | null },
+    namespaces: namespaces as NamespaceName[],
+  };
 }
 
 /**
  * Validates the container options against the flags asked for, and says
  * what spawn must change. Throws a coded error before anything is made.
  */
-export function prepareContainer(options: ContainerOptions, flags: CloneFlags): PreparedContainer | null {
-  const given = CONTAINER_KEYS.filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+export function prepareContainer(
+  options: ContainerOptions,
+  flags: CloneFlags,
+): PreparedContainer | null {
+  const given = CONTAINER_KEYS.filter(
+    (key) => (options as Record<string, unknown>)[key] !== undefined,
+  );
   if (given.length === 0) return null;
   const plan: NativeContainerPlan = { enterPidfd: -1, enterTypes: 0, cgroupFd: -1 };
   const removeFlags: FlagName[] = [];
   const addFlags: FlagName[] = [];
   let needsOwnMemory = false;
 
-  const mapRootUser = options.mapRootUser === undefined ? false : validateBoolean('options.mapRootUser', options.mapRootUser);
+  const mapRootUser =
+    options.mapRootUser === undefined
+      ? false
+      : validateBoolean('options.mapRootUser', options.mapRootUser);
   if (mapRootUser && (options.uidMap !== undefined || options.gidMap !== undefined)) {
-    throw codedError(new TypeError('options.mapRootUser cannot be combined with uidMap or gidMap'), 'ERR_INCOMPATIBLE_OPTION_PAIR');
+    throw codedError(
+      new TypeError('options.mapRootUser cannot be combined with uidMap or gidMap'),
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    );
   }
-  const uidMap = mapRootUser ? [{ containerId: 0, hostId: process.geteuid!(), size: 1 }] : options.uidMap;
-  const gidMap = mapRootUser ? [{ containerId: 0, hostId: process.getegid!(), size: 1 }] : options.gidMap;
+  const uidMap = mapRootUser
+    ? [{ containerId: 0, hostId: process.geteuid!(), size: 1 }]
+    : options.uidMap;
+  const gidMap = mapRootUser
+    ? [{ containerId: 0, hostId: process.getegid!(), size: 1 }]
+    : options.gidMap;
   if (uidMap !== undefined) {
     required(mapRootUser ? 'mapRootUser' : 'uidMap', flags, 'NEWUSER');
     plan.uidMap = mapText('options.uidMap', uidMap);
@@ -297,7 +478,8 @@ export function prepareContainer(options: ContainerOptions, flags: CloneFlags): 
     plan.gidMap = mapText('options.gidMap', gidMap);
   }
   if (options.setgroups !== undefined) {
-    if (options.setgroups !== 'allow' && options.setgroups !== 'deny') throw invalidValue('options.setgroups', "must be 'allow' or 'deny'", options.setgroups);
+    if (options.setgroups !== 'allow' && options.setgroups !== 'deny')
+      throw invalidValue('options.setgroups', "must be 'allow' or 'deny'", options.setgroups);
     required('setgroups', flags, 'NEWUSER');
     plan.setgroups = options.setgroups;
   } else if (plan.gidMap !== undefined && process.geteuid!() !== 0) {
@@ -336,34 +518,54 @@ export function prepareContainer(options: ContainerOptions, flags: CloneFlags): 
     const offsets = validateObject('options.timeOffsets', options.timeOffsets);
     let text = '';
     for (const [clock, seconds] of Object.entries(offsets)) {
-      if (clock !== 'monotonic' && clock !== 'boottime') throw invalidValue('options.timeOffsets', 'takes only monotonic and boottime', clock);
+      if (clock !== 'monotonic' && clock !== 'boottime')
+        throw invalidValue('options.timeOffsets', 'takes only monotonic and boottime', clock);
       text += offsetLine(clock, seconds);
     }
-    if (text === '') throw invalidValue('options.timeOffsets', 'must give monotonic or boottime', offsets);
+    if (text === '')
+      throw invalidValue('options.timeOffsets', 'must give monotonic or boottime', offsets);
     plan.timeOffsets = text;
     removeFlags.push('NEWTIME');
   }
 
-  if (options.noNewPrivs !== undefined) plan.noNewPrivs = validateBoolean('options.noNewPrivs', options.noNewPrivs);
+  if (options.noNewPrivs !== undefined)
+    plan.noNewPrivs = validateBoolean('options.noNewPrivs', options.noNewPrivs);
   if (options.rlimits !== undefined) plan.rlimits = rlimitOps(options.rlimits);
   if (options.seccomp !== undefined) {
     plan.seccompDeny = syscallNumbers(options.seccomp);
     plan.noNewPrivs ??= true;
   }
-  const cgroupOptions = options.cgroup === undefined ? undefined : validateCgroupOptions(options.cgroup);
+  const cgroupOptions =
+    options.cgroup === undefined ? undefined : validateCgroupOptions(options.cgroup);
   if (cgroupOptions !== undefined) addFlags.push('INTO_CGROUP');
 
   const enter = options.enter === undefined ? undefined : validateEnter(options.enter);
   if (enter !== undefined) {
-    const conflicting = given.filter((key) => !['enter', 'cgroup', 'noNewPrivs', 'rlimits', 'seccomp'].includes(key));
+    const conflicting = given.filter(
+      (key) => !['enter', 'cgroup', 'noNewPrivs', 'rlimits', 'seccomp'].includes(key),
+    );
     const newNamespaces = Object.values(NAMESPACE_FLAGS).filter((flag) => flags.has(flag));
     if (conflicting.length > 0 || newNamespaces.length > 0) {
-      const what = [...conflicting.map((k) => `options.${k}`), ...newNamespaces.map((f) => `CLONE_${f}`)].join(', ');
-      throw codedError(new TypeError(`options.enter cannot be combined with new namespaces or their setup (${what})`), 'ERR_INCOMPATIBLE_OPTION_PAIR');
+      const what = [
+        ...conflicting.map((k) => `options.${k}`),
+        ...newNamespaces.map((f) => `CLONE_${f}`),
+      ].join(', ');
+      throw codedError(
+        new TypeError(
+          `options.enter cannot be combined with new namespaces or their setup (${what})`,
+        ),
+        'ERR_INCOMPATIBLE_OPTION_PAIR',
+      );
     }
     needsOwnMemory = true;
   }
-  if (plan.uidMap !== undefined || plan.gidMap !== undefined || plan.setgroups !== undefined || plan.timeOffsets !== undefined) needsOwnMemory = true;
+  if (
+    plan.uidMap !== undefined ||
+    plan.gidMap !== undefined ||
+    plan.setgroups !== undefined ||
+    plan.timeOffsets !== undefined
+  )
+    needsOwnMemory = true;
 
   let cgroup: ChildCgroup | null = null;
   let enterPidfd = -1;
@@ -380,7 +582,8 @@ export function prepareContainer(options: ContainerOptions, flags: CloneFlags): 
         const pid = typeof target === 'number' ? target : target.pid;
         plan.enterTypes = enterTypes(pid, enter.namespaces);
         if (typeof target === 'number') enterPidfd = binding.pidfdOpen(target);
-        else if (target.pidfd === null) throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}`);
+        else if (target.pidfd === null)
+          throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}`);
         else enterPidfd = target.pidfd; // the Child's own, borrowed
         plan.enterPidfd = enterPidfd;
       }

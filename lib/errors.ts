@@ -19,10 +19,15 @@ export class CloneError extends Error {
   /** What we know about why, where we know it. */
   declare readonly hint?: string;
 
-  constructor(errno: number, syscall: string, details: { path?: string; hint?: string; description?: string } = {}) {
+  constructor(
+    errno: number,
+    syscall: string,
+    details: { path?: string; hint?: string; description?: string } = {},
+  ) {
     const { path, hint } = details;
     const code = errorName(errno);
-    const description = getSystemErrorMap().get(errno)?.[1] ?? details.description ?? 'unknown error';
+    const description =
+      getSystemErrorMap().get(errno)?.[1] ?? details.description ?? 'unknown error';
     const where = path === undefined ? syscall : `${syscall} '${path}'`;
     super(`${code}: ${description}, ${where}${hint ? ` (${hint})` : ''}`);
     this.name = 'CloneError';
@@ -51,13 +56,16 @@ const CONTAINER_HINTS: Readonly<Record<string, string>> = {
   'mount ENOENT': 'the mount source or target does not exist',
   'mount EPERM':
     'mounting needs CAP_SYS_ADMIN over the mount namespace (add CLONE_NEWUSER), and proc needs a fully visible /proc (one with overmounts, as in Docker, is refused)',
-  'mount EINVAL': 'the target is not a directory for a directory source, or the mount propagation forbids it',
+  'mount EINVAL':
+    'the target is not a directory for a directory source, or the mount propagation forbids it',
   'pivot_root ENOTDIR': 'rootfs must be a directory',
   'pivot_root ENOENT': 'rootfs does not exist',
   'pivot_root EINVAL': 'rootfs must be on a private mount: a mount namespace with / made private',
   'sethostname EPERM': 'a hostname needs CAP_SYS_ADMIN over the UTS namespace',
-  'setns EPERM': "entering needs CAP_SYS_ADMIN over the target's namespaces: enter its user namespace too",
-  'setns EINVAL': 'a namespace cannot be entered from here (a user namespace needs a single-threaded, unshared child)',
+  'setns EPERM':
+    "entering needs CAP_SYS_ADMIN over the target's namespaces: enter its user namespace too",
+  'setns EINVAL':
+    'a namespace cannot be entered from here (a user namespace needs a single-threaded, unshared child)',
   'setns ESRCH': 'the target process has exited',
   'unshare EPERM': 'a time namespace needs CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER',
   'seccomp EACCES': 'a seccomp filter needs noNewPrivs, or CAP_SYS_ADMIN',
@@ -68,15 +76,22 @@ const CONTAINER_HINTS: Readonly<Record<string, string>> = {
 /** Hints for the parent's writes to /proc/PID, by file and code. */
 const PROC_WRITE_HINTS: Readonly<Record<string, string>> = {
   'uid_map EPERM': 'without CAP_SETUID, a process may map only its own uid, as one line',
-  'gid_map EPERM': 'without CAP_SETGID, a process may map only its own gid, as one line, after setgroups "deny"',
+  'gid_map EPERM':
+    'without CAP_SETGID, a process may map only its own gid, as one line, after setgroups "deny"',
   'setgroups EPERM': 'setgroups cannot be "allow" in a user namespace whose parent denies it',
   'timens_offsets EINVAL': 'an offset would take the clock below zero or out of range',
   'timens_offsets EACCES': 'offsets are taken only before a process enters the time namespace',
 };
 
 /** The hint for a failure we can explain. `flags` are the clone flags passed. */
-function hintFor(code: string, syscall: string, flags: bigint | undefined, path?: string): string | undefined {
-  if (syscall === 'write' && path?.startsWith('/proc/')) return PROC_WRITE_HINTS[`${path.slice(path.lastIndexOf('/') + 1)} ${code}`];
+function hintFor(
+  code: string,
+  syscall: string,
+  flags: bigint | undefined,
+  path?: string,
+): string | undefined {
+  if (syscall === 'write' && path?.startsWith('/proc/'))
+    return PROC_WRITE_HINTS[`${path.slice(path.lastIndexOf('/') + 1)} ${code}`];
   const container = CONTAINER_HINTS[`${syscall} ${code}`];
   if (container !== undefined) return container;
   const cloning = syscall === 'clone3' || syscall === 'clone';
@@ -84,13 +99,16 @@ function hintFor(code: string, syscall: string, flags: bigint | undefined, path?
     if (flags & CLONE_NEWUSER) {
       return 'CLONE_NEWUSER needs unprivileged user namespaces: check user.max_user_namespaces and kernel.unprivileged_userns_clone sysctls, or an AppArmor userns restriction';
     }
-    if (flags & NAMESPACE_FLAGS) return 'new namespaces need CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER';
+    if (flags & NAMESPACE_FLAGS)
+      return 'new namespaces need CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER';
   }
   if (cloning && code === 'ENOSYS') {
     return 'clone3 is unavailable (a seccomp filter or a kernel before 5.3), and clone cannot express CLONE_NEWTIME, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP, or a pidfd with CLONE_PARENT_SETTID';
   }
-  if (cloning && code === 'EAGAIN') return 'too many processes: RLIMIT_NPROC, kernel.threads-max or a pids cgroup limit';
-  if (cloning && code === 'EINVAL') return 'the kernel refused this flag set; CloneFlags.check() names the rules it knows';
+  if (cloning && code === 'EAGAIN')
+    return 'too many processes: RLIMIT_NPROC, kernel.threads-max or a pids cgroup limit';
+  if (cloning && code === 'EINVAL')
+    return 'the kernel refused this flag set; CloneFlags.check() names the rules it knows';
   if (cloning && code === 'ENOSPC') return 'a namespace limit was reached (user.max_*_namespaces)';
   if (syscall === 'execve') {
     if (code === 'ENOENT') return 'no such program';
@@ -107,7 +125,13 @@ function hintFor(code: string, syscall: string, flags: bigint | undefined, path?
  * clone flags passed, for the hint; `description` is the C library's text,
  * for errnos libuv has none for.
  */
-export function makeSystemError(errno: number, syscall: string, path?: string, flags?: bigint, description?: string): CloneError {
+export function makeSystemError(
+  errno: number,
+  syscall: string,
+  path?: string,
+  flags?: bigint,
+  description?: string,
+): CloneError {
   const hint = hintFor(errorName(errno), syscall, flags, path);
   return new CloneError(errno, syscall, {
     ...(path !== undefined && { path }),
@@ -117,22 +141,34 @@ export function makeSystemError(errno: number, syscall: string, path?: string, f
 }
 
 /** A JS-side refusal: a TypeError or RangeError with an `ERR_*` code. */
-export type CodedError<E extends Error = Error> = E & { code: string };
+export type CodedError<E extends Error = Error> = E & {
+  /** The `ERR_*` code, as Node's own errors have. */
+  code: string;
+};
 
 export function codedError<E extends Error>(error: E, code: string): CodedError<E> {
   return Object.assign(error, { code });
 }
 
 export function invalidType(name: string, expected: string, value: unknown): CodedError<TypeError> {
-  return codedError(new TypeError(`${name} must be ${expected}, got ${describe(value)}`), 'ERR_INVALID_ARG_TYPE');
+  return codedError(
+    new TypeError(`${name} must be ${expected}, got ${describe(value)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
 }
 
 export function invalidValue(name: string, reason: string, value: unknown): CodedError<TypeError> {
-  return codedError(new TypeError(`${name} ${reason}, got ${describe(value)}`), 'ERR_INVALID_ARG_VALUE');
+  return codedError(
+    new TypeError(`${name} ${reason}, got ${describe(value)}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
 }
 
 export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
-  return codedError(new RangeError(`${name} must be ${range}, got ${describe(value)}`), 'ERR_OUT_OF_RANGE');
+  return codedError(
+    new RangeError(`${name} must be ${range}, got ${describe(value)}`),
+    'ERR_OUT_OF_RANGE',
+  );
 }
 
 /** An AbortError as Node makes them: name 'AbortError', code 'ABORT_ERR'. */
@@ -143,8 +179,11 @@ export function abortError(reason: unknown): CodedError<Error> {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an instance of ${value.constructor?.name ?? 'Object'}`;
+  return Array.isArray(value)
+    ? 'an array'
+    : `an instance of ${value.constructor?.name ?? 'Object'}`;
 }

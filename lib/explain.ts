@@ -13,11 +13,24 @@ export type Sharing = 'shared' | 'copied';
 /** A namespace is 'shared' with the caller, or the child is in a 'new' one. */
 export type NamespaceSharing = 'shared' | 'new';
 
-export const RESOURCES = ['memory', 'fsInfo', 'fdTable', 'signalHandlers', 'threadGroup', 'sysvsem', 'parent'] as const;
+/** The per-process resources a clone flag decides to share or copy, in the order reports show them. */
+export const RESOURCES = [
+  'memory',
+  'fsInfo',
+  'fdTable',
+  'signalHandlers',
+  'threadGroup',
+  'sysvsem',
+  'parent',
+] as const;
+/** The namespaces, by the names /proc/PID/ns uses, in the order reports show them. */
 export const NAMESPACES = ['mnt', 'uts', 'ipc', 'user', 'pid', 'net', 'cgroup', 'time'] as const;
+/** One of {@link RESOURCES}. */
 export type Resource = (typeof RESOURCES)[number];
+/** One of {@link NAMESPACES}. */
 export type Namespace = (typeof NAMESPACES)[number];
 
+/** What a flag set shares: from explain() by the kernel's rules, or from probe() by a real child. */
 export type SharingReport = {
   /** The flags in strace's syntax. */
   flags: string;
@@ -30,13 +43,41 @@ export type SharingReport = {
 
 /** What each resource is, the flag that shares it, and its sentence either way. */
 const RESOURCE_FACTS: Record<Resource, { flag: FlagName; shared: string; copied: string }> = {
-  memory: { flag: 'VM', shared: 'writes by either are seen by both: one address space', copied: 'the child gets a copy-on-write copy of the address space' },
-  fsInfo: { flag: 'FS', shared: 'cwd, root and umask are one: a chdir or umask in either changes both', copied: 'cwd, root and umask are copied' },
-  fdTable: { flag: 'FILES', shared: 'one fd table: an fd opened or closed in either is so in both', copied: 'the child gets a copy of the fd table' },
-  signalHandlers: { flag: 'SIGHAND', shared: 'one table of signal dispositions', copied: 'the child gets a copy of the dispositions' },
-  threadGroup: { flag: 'THREAD', shared: 'same thread group: one PID (tgid), a thread of the caller', copied: 'its own thread group: a process with its own PID' },
-  sysvsem: { flag: 'SYSVSEM', shared: 'one System V semaphore undo list: no undo at the child’s exit', copied: 'its own semaphore undo list, applied at its exit' },
-  parent: { flag: 'PARENT', shared: 'the caller’s parent is its parent too', copied: 'the caller is its parent' },
+  memory: {
+    flag: 'VM',
+    shared: 'writes by either are seen by both: one address space',
+    copied: 'the child gets a copy-on-write copy of the address space',
+  },
+  fsInfo: {
+    flag: 'FS',
+    shared: 'cwd, root and umask are one: a chdir or umask in either changes both',
+    copied: 'cwd, root and umask are copied',
+  },
+  fdTable: {
+    flag: 'FILES',
+    shared: 'one fd table: an fd opened or closed in either is so in both',
+    copied: 'the child gets a copy of the fd table',
+  },
+  signalHandlers: {
+    flag: 'SIGHAND',
+    shared: 'one table of signal dispositions',
+    copied: 'the child gets a copy of the dispositions',
+  },
+  threadGroup: {
+    flag: 'THREAD',
+    shared: 'same thread group: one PID (tgid), a thread of the caller',
+    copied: 'its own thread group: a process with its own PID',
+  },
+  sysvsem: {
+    flag: 'SYSVSEM',
+    shared: 'one System V semaphore undo list: no undo at the child’s exit',
+    copied: 'its own semaphore undo list, applied at its exit',
+  },
+  parent: {
+    flag: 'PARENT',
+    shared: 'the caller’s parent is its parent too',
+    copied: 'the caller is its parent',
+  },
 };
 
 const NAMESPACE_FLAG: Record<Namespace, FlagName> = {
@@ -54,14 +95,26 @@ function namespaceSentence(ns: Namespace, sharing: NamespaceSharing, flags: Clon
   if (ns === 'time' && flags.has('NEWTIME') && flags.has('VM')) {
     return 'the caller’s time namespace: with CLONE_VM the new one is only for the child’s children';
   }
-  return sharing === 'new' ? `a new ${ns} namespace (CLONE_${NAMESPACE_FLAG[ns]})` : `the caller’s ${ns} namespace`;
+  return sharing === 'new'
+    ? `a new ${ns} namespace (CLONE_${NAMESPACE_FLAG[ns]})`
+    : `the caller’s ${ns} namespace`;
 }
 
-function report(flags: CloneFlags, resources: Record<Resource, Sharing>, namespaces: Record<Namespace, NamespaceSharing>): SharingReport {
+function report(
+  flags: CloneFlags,
+  resources: Record<Resource, Sharing>,
+  namespaces: Record<Namespace, NamespaceSharing>,
+): SharingReport {
   const sentences = {} as Record<Resource | Namespace, string>;
   for (const r of RESOURCES) sentences[r] = RESOURCE_FACTS[r][resources[r]];
   for (const ns of NAMESPACES) sentences[ns] = namespaceSentence(ns, namespaces[ns], flags);
-  return { flags: flags.toString(), ...resources, ...namespaces, sentences, brokenRules: flags.brokenRules() };
+  return {
+    flags: flags.toString(),
+    ...resources,
+    ...namespaces,
+    sentences,
+    brokenRules: flags.brokenRules(),
+  };
 }
 
 /** What `flags` share, from the kernel's rules. */
@@ -120,20 +173,34 @@ async function measure(flags: CloneFlags): Promise<SharingReport> {
   let semid = -1;
   try {
     semid = support.semaphoreCreate();
-    const child = clone(sharingProbeTask({ word: new Uint8Array(word.buffer), umask: childUmask, fdSource, fdTarget, semid, signal: PROBE_SIGNAL }), {
-      flags,
-      stackSize: 64 * 1024,
-    });
+    const child = clone(
+      sharingProbeTask({
+        word: new Uint8Array(word.buffer),
+        umask: childUmask,
+        fdSource,
+        fdTarget,
+        semid,
+        signal: PROBE_SIGNAL,
+      }),
+      {
+        flags,
+        stackSize: 64 * 1024,
+      },
+    );
     const exit = await child.wait();
-    const seen = exit.value as NativeSharingObservation | undefined;
+    const seen = exit.value as unknown as NativeSharingObservation | undefined;
     if (seen === undefined || exit.exitCode !== 0) {
-      throw codedError(new Error(`the probe child did not finish (${exit.signal ?? `exit ${exit.exitCode}`})`), 'ERR_PROBE_FAILED');
+      throw codedError(
+        new Error(`the probe child did not finish (${exit.signal ?? `exit ${exit.exitCode}`})`),
+        'ERR_PROBE_FAILED',
+      );
     }
     const resources: Record<Resource, Sharing> = {
       memory: word[0] === 0x6c696e75782d636cn ? 'shared' : 'copied',
       fsInfo: process.umask(umask) === childUmask ? 'shared' : 'copied',
       fdTable: fdOpen(fdTarget) ? 'shared' : 'copied',
-      signalHandlers: support.currentDisposition(PROBE_SIGNAL) !== dispositionBefore ? 'shared' : 'copied',
+      signalHandlers:
+        support.currentDisposition(PROBE_SIGNAL) !== dispositionBefore ? 'shared' : 'copied',
       threadGroup: seen.tgid === process.pid ? 'shared' : 'copied',
       // A shared undo list outlives the child, so its +1 stays.
       sysvsem: support.semaphoreValue(semid) === 1 ? 'shared' : 'copied',

@@ -10,33 +10,60 @@ import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './valida
 
 /** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
 export const FLAG_BITS = {
-  NEWTIME: 0x80n, // clone3 only: in clone's word this byte is the exit signal
+  /** New time namespace (Linux 5.6). clone3 only: in clone's word this byte is the exit signal. */
+  NEWTIME: 0x80n,
+  /** Share the address space: writes on either side are seen by the other. */
   VM: 0x100n,
+  /** Share root, working directory and umask. */
   FS: 0x200n,
+  /** Share the file descriptor table. */
   FILES: 0x400n,
+  /** Share the table of signal handlers (needs CLONE_VM). */
   SIGHAND: 0x800n,
+  /** Return a pidfd for the child (Linux 5.2). */
   PIDFD: 0x1000n,
+  /** If the parent is being traced, trace the child too. */
   PTRACE: 0x2000n,
+  /** Suspend the parent until the child execs or exits. */
   VFORK: 0x4000n,
+  /** The child's parent is the caller's parent. */
   PARENT: 0x8000n,
+  /** Same thread group: a thread (needs CLONE_SIGHAND). */
   THREAD: 0x10000n,
+  /** New mount namespace. */
   NEWNS: 0x20000n,
+  /** Share System V semaphore undo values. */
   SYSVSEM: 0x40000n,
+  /** Set the thread pointer (FS base on x86_64) to the given TLS. */
   SETTLS: 0x80000n,
+  /** Store the child's TID in the parent's memory. */
   PARENT_SETTID: 0x100000n,
+  /** Clear the TID word and wake its futex when the child exits. */
   CHILD_CLEARTID: 0x200000n,
+  /** Ignored by the kernel since 2.6.2; refused with CLONE_PIDFD. */
   DETACHED: 0x400000n,
+  /** A tracer cannot force CLONE_PTRACE on the child. */
   UNTRACED: 0x800000n,
+  /** Store the child's TID in the child's memory. */
   CHILD_SETTID: 0x1000000n,
+  /** New cgroup namespace. */
   NEWCGROUP: 0x2000000n,
+  /** New UTS namespace: hostname and domain name. */
   NEWUTS: 0x4000000n,
+  /** New IPC namespace: System V IPC and POSIX message queues. */
   NEWIPC: 0x8000000n,
+  /** New user namespace. */
   NEWUSER: 0x10000000n,
+  /** New PID namespace: the child is its pid 1. */
   NEWPID: 0x20000000n,
+  /** New network namespace. */
   NEWNET: 0x40000000n,
+  /** Share the I/O context (I/O scheduling). */
   IO: 0x80000000n,
-  CLEAR_SIGHAND: 0x100000000n, // clone3 only
-  INTO_CGROUP: 0x200000000n, // clone3 only
+  /** Reset every handled signal to its default in the child (clone3 only, Linux 5.5). */
+  CLEAR_SIGHAND: 0x100000000n,
+  /** Start the child in the cgroup given by an fd (clone3 only, Linux 5.7). */
+  INTO_CGROUP: 0x200000000n,
 } as const;
 
 /** A flag's name without the `CLONE_` prefix: 'VM', 'NEWPID', … */
@@ -47,17 +74,22 @@ export type FlagToken = FlagName | `CLONE_${FlagName}` | `SIG${string}`;
 export type FlagsLike = CloneFlags | string | bigint | readonly FlagToken[];
 
 const ALL_BITS = Object.values(FLAG_BITS).reduce((a, b) => a | b, 0n);
-const NAMES_BY_BIT = (Object.entries(FLAG_BITS) as [FlagName, bigint][]).sort((a, b) => (a[1] < b[1] ? -1 : 1));
+const NAMES_BY_BIT = (Object.entries(FLAG_BITS) as [FlagName, bigint][]).sort((a, b) =>
+  a[1] < b[1] ? -1 : 1,
+);
 const CSIGNAL = 0xffn;
 
 /** A flag set the kernel would refuse with EINVAL, with the rule it breaks. */
 export interface FlagRule {
   /** The rule in clone(2)'s words, or the kernel's where the man page is out of date. */
   rule: string;
+  /** Whether `flags` breaks this rule. */
   broken(flags: CloneFlags): boolean;
 }
 
-const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = release()
+  .split('.')
+  .map((part) => Number.parseInt(part, 10));
 
 function kernelAtLeast(major: number, minor: number): boolean {
   return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
@@ -67,8 +99,14 @@ const both = (a: FlagName, b: FlagName) => (f: CloneFlags) => f.has(a) && f.has(
 
 /** clone(2) ERRORS, the EINVAL entries that depend on the flags alone, as kernel/fork.c enforces them. */
 export const FLAG_RULES: readonly FlagRule[] = [
-  { rule: 'CLONE_SIGHAND was specified, but CLONE_VM was not', broken: (f) => f.has('SIGHAND') && !f.has('VM') },
-  { rule: 'CLONE_THREAD was specified, but CLONE_SIGHAND was not', broken: (f) => f.has('THREAD') && !f.has('SIGHAND') },
+  {
+    rule: 'CLONE_SIGHAND was specified, but CLONE_VM was not',
+    broken: (f) => f.has('SIGHAND') && !f.has('VM'),
+  },
+  {
+    rule: 'CLONE_THREAD was specified, but CLONE_SIGHAND was not',
+    broken: (f) => f.has('THREAD') && !f.has('SIGHAND'),
+  },
   { rule: 'both CLONE_FS and CLONE_NEWNS were specified', broken: both('FS', 'NEWNS') },
   { rule: 'both CLONE_NEWUSER and CLONE_FS were specified', broken: both('NEWUSER', 'FS') },
   { rule: 'both CLONE_NEWIPC and CLONE_SYSVSEM were specified', broken: both('NEWIPC', 'SYSVSEM') },
@@ -77,12 +115,18 @@ export const FLAG_RULES: readonly FlagRule[] = [
     rule: 'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified',
     broken: (f) => f.has('THREAD') && (f.has('NEWPID') || f.has('NEWUSER')),
   },
-  { rule: 'CLONE_PIDFD was specified together with CLONE_DETACHED', broken: both('PIDFD', 'DETACHED') },
+  {
+    rule: 'CLONE_PIDFD was specified together with CLONE_DETACHED',
+    broken: both('PIDFD', 'DETACHED'),
+  },
   {
     rule: 'CLONE_PIDFD was specified together with CLONE_THREAD (allowed since Linux 6.9)',
     broken: (f) => !kernelAtLeast(6, 9) && f.has('PIDFD') && f.has('THREAD'),
   },
-  { rule: 'CLONE_DETACHED was specified (clone3 refuses it; clone ignores it)', broken: (f) => f.has('DETACHED') },
+  {
+    rule: 'CLONE_DETACHED was specified (clone3 refuses it; clone ignores it)',
+    broken: (f) => f.has('DETACHED'),
+  },
   {
     rule: 'both CLONE_CLEAR_SIGHAND and CLONE_SIGHAND were specified',
     broken: both('CLEAR_SIGHAND', 'SIGHAND'),
@@ -101,7 +145,8 @@ function parseToken(token: string): { bits: bigint; signal?: number } {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(token)) {
     const word = BigInt(token);
     const unknown = word & ~CSIGNAL & ~ALL_BITS;
-    if (unknown) throw flagError(`0x${unknown.toString(16)} is not a clone flag`, 'ERR_UNKNOWN_CLONE_FLAG');
+    if (unknown)
+      throw flagError(`0x${unknown.toString(16)} is not a clone flag`, 'ERR_UNKNOWN_CLONE_FLAG');
     const signal = Number(word & CSIGNAL);
     return signal ? { bits: word & ~CSIGNAL, signal } : { bits: word & ~CSIGNAL };
   }
@@ -113,10 +158,19 @@ function parseToken(token: string): { bits: bigint; signal?: number } {
   const signal = signalNumber(upper);
   if (signal !== undefined) return { bits: 0n, signal };
   if (upper.startsWith('SIG')) {
-    throw flagError(`unknown signal ${token}; did you mean ${closest(upper, knownSignalNames())}?`, 'ERR_UNKNOWN_SIGNAL');
+    throw flagError(
+      `unknown signal ${token}; did you mean ${closest(upper, knownSignalNames())}?`,
+      'ERR_UNKNOWN_SIGNAL',
+    );
   }
-  const suggestion = closest(`CLONE_${name}`, Object.keys(FLAG_BITS).map((n) => `CLONE_${n}`));
-  throw flagError(`unknown clone flag ${token}; did you mean ${suggestion}?`, 'ERR_UNKNOWN_CLONE_FLAG');
+  const suggestion = closest(
+    `CLONE_${name}`,
+    Object.keys(FLAG_BITS).map((n) => `CLONE_${n}`),
+  );
+  throw flagError(
+    `unknown clone flag ${token}; did you mean ${suggestion}?`,
+    'ERR_UNKNOWN_CLONE_FLAG',
+  );
 }
 
 function fromTokens(tokens: readonly string[], source: string): CloneFlags {
@@ -124,12 +178,16 @@ function fromTokens(tokens: readonly string[], source: string): CloneFlags {
   let signal = 0;
   for (const raw of tokens) {
     const token = raw.trim();
-    if (token === '') throw flagError(`empty flag in ${JSON.stringify(source)}`, 'ERR_INVALID_CLONE_FLAGS_SYNTAX');
+    if (token === '')
+      throw flagError(`empty flag in ${JSON.stringify(source)}`, 'ERR_INVALID_CLONE_FLAGS_SYNTAX');
     const parsed = parseToken(token);
     bits |= parsed.bits;
     if (parsed.signal !== undefined) {
       if (signal !== 0 && signal !== parsed.signal) {
-        throw flagError(`${JSON.stringify(source)} names two exit signals`, 'ERR_INVALID_CLONE_FLAGS_SYNTAX');
+        throw flagError(
+          `${JSON.stringify(source)} names two exit signals`,
+          'ERR_INVALID_CLONE_FLAGS_SYNTAX',
+        );
       }
       signal = parsed.signal;
     }
@@ -152,9 +210,16 @@ export class CloneFlags {
   /** Use {@link CloneFlags.of} or {@link CloneFlags.parse}. */
   constructor(bits: bigint, exitSignal = 0) {
     if (typeof bits !== 'bigint') throw invalidType('bits', 'a bigint', bits);
-    if (bits & ~ALL_BITS) throw flagError(`0x${(bits & ~ALL_BITS).toString(16)} is not a clone flag`, 'ERR_UNKNOWN_CLONE_FLAG');
+    if (bits & ~ALL_BITS)
+      throw flagError(
+        `0x${(bits & ~ALL_BITS).toString(16)} is not a clone flag`,
+        'ERR_UNKNOWN_CLONE_FLAG',
+      );
     if (!Number.isInteger(exitSignal) || exitSignal < 0 || exitSignal > MAX_SIGNAL) {
-      throw codedError(new RangeError(`exit signal must be 0 to ${MAX_SIGNAL}, got ${exitSignal}`), 'ERR_OUT_OF_RANGE');
+      throw codedError(
+        new RangeError(`exit signal must be 0 to ${MAX_SIGNAL}, got ${exitSignal}`),
+        'ERR_OUT_OF_RANGE',
+      );
     }
     this.bits = bits;
     this.exitSignalNumber = exitSignal;
@@ -203,7 +268,8 @@ export class CloneFlags {
   /** This set without `names`; naming the exit signal clears it. */
   without(...names: FlagToken[]): CloneFlags {
     const remove = CloneFlags.of(...names);
-    const keepSignal = remove.exitSignalNumber === 0 || remove.exitSignalNumber !== this.exitSignalNumber;
+    const keepSignal =
+      remove.exitSignalNumber === 0 || remove.exitSignalNumber !== this.exitSignalNumber;
     return new CloneFlags(this.bits & ~remove.bits, keepSignal ? this.exitSignalNumber : 0);
   }
 
@@ -211,7 +277,8 @@ export class CloneFlags {
   withExitSignal(signal: string | number | null): CloneFlags {
     if (signal === null || signal === 0) return new CloneFlags(this.bits, 0);
     const n = typeof signal === 'number' ? signal : signalNumber(signal);
-    if (n === undefined) throw invalidValue('exitSignal', 'must be a signal name such as "SIGCHLD"', signal);
+    if (n === undefined)
+      throw invalidValue('exitSignal', 'must be a signal name such as "SIGCHLD"', signal);
     return new CloneFlags(this.bits, n);
   }
 
@@ -227,6 +294,7 @@ export class CloneFlags {
     return probe.exitSignalNumber === this.exitSignalNumber;
   }
 
+  /** Same bits and same exit signal as `other`, in any {@link FlagsLike} form. */
   equals(other: FlagsLike): boolean {
     const that = CloneFlags.from(other);
     return that.bits === this.bits && that.exitSignalNumber === this.exitSignalNumber;
@@ -244,6 +312,7 @@ export class CloneFlags {
     return parts.length === 0 ? '0' : parts.join('|');
   }
 
+  /** The strace-syntax string, so JSON.stringify shows the flags as a person reads them. */
   toJSON(): string {
     return this.toString();
   }
@@ -257,7 +326,10 @@ export class CloneFlags {
   check(): this {
     const [rule] = this.brokenRules();
     if (rule !== undefined) {
-      const error = codedError(new RangeError(`${this}: clone would fail with EINVAL: ${rule}`), 'ERR_INVALID_CLONE_FLAGS');
+      const error = codedError(
+        new RangeError(`${this.toString()}: clone would fail with EINVAL: ${rule}`),
+        'ERR_INVALID_CLONE_FLAGS',
+      );
       throw Object.assign(error, { rule, flags: this.toString() });
     }
     return this;
@@ -267,11 +339,30 @@ export class CloneFlags {
 /** The flag sets the seeds teach, each as real code uses it. */
 export const presets = Object.freeze({
   /** glibc's pthread_create: share everything, join through the TID futex. */
-  thread: CloneFlags.of('VM', 'FS', 'FILES', 'SIGHAND', 'THREAD', 'SYSVSEM', 'SETTLS', 'PARENT_SETTID', 'CHILD_CLEARTID'),
+  thread: CloneFlags.of(
+    'VM',
+    'FS',
+    'FILES',
+    'SIGHAND',
+    'THREAD',
+    'SYSVSEM',
+    'SETTLS',
+    'PARENT_SETTID',
+    'CHILD_CLEARTID',
+  ),
   /** glibc's fork: share nothing; the TID words keep glibc's cached TID right. */
   process: CloneFlags.of('CHILD_CLEARTID', 'CHILD_SETTID', 'SIGCHLD'),
   /** glibc's posix_spawn: borrow the parent's memory until exec, parent suspended. */
   vfork: CloneFlags.of('VM', 'VFORK', 'SIGCHLD'),
   /** Share nothing and isolate every namespace, as `unshare -Ucimnpu --net` does. */
-  container: CloneFlags.of('NEWNS', 'NEWCGROUP', 'NEWUTS', 'NEWIPC', 'NEWUSER', 'NEWPID', 'NEWNET', 'SIGCHLD'),
+  container: CloneFlags.of(
+    'NEWNS',
+    'NEWCGROUP',
+    'NEWUTS',
+    'NEWIPC',
+    'NEWUSER',
+    'NEWPID',
+    'NEWNET',
+    'SIGCHLD',
+  ),
 });

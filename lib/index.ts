@@ -1,10 +1,43 @@
 // linux-clone: Linux's clone/clone3 for Node.js.
-export { clone, tasks, type CloneOptions, type FaultKind, type NumericArray, type Task } from './clone';
+export {
+  clone,
+  tasks,
+  type CloneOptions,
+  type FaultKind,
+  type NumericArray,
+  type Task,
+} from './clone';
 export { type CgroupOptions, type ControllerMissingError } from './cgroup';
-export { type ContainerOptions, type IdMapping, type MountSpec, type NamespaceName, type RlimitName, type RlimitValue } from './container';
+export {
+  type ContainerOptions,
+  type IdMapping,
+  type MountSpec,
+  type NamespaceName,
+  type RlimitName,
+  type RlimitValue,
+} from './container';
 export { CloneError, type CodedError } from './errors';
-export { explain, NAMESPACES, probe, RESOURCES, type Namespace, type NamespaceSharing, type Resource, type Sharing, type SharingReport } from './explain';
-export { CloneFlags, FLAG_BITS, FLAG_RULES, presets, type FlagName, type FlagRule, type FlagsLike, type FlagToken } from './flags';
+export {
+  explain,
+  NAMESPACES,
+  probe,
+  RESOURCES,
+  type Namespace,
+  type NamespaceSharing,
+  type Resource,
+  type Sharing,
+  type SharingReport,
+} from './explain';
+export {
+  CloneFlags,
+  FLAG_BITS,
+  FLAG_RULES,
+  presets,
+  type FlagName,
+  type FlagRule,
+  type FlagsLike,
+  type FlagToken,
+} from './flags';
 export {
   Child,
   run,

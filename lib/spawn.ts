@@ -6,9 +6,29 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { binding, type NativeChildHandle, type NativeSpawnPlan, type NativeExit, type NativeRusage, type NativeSharingObservation, type NativeStdioSlot, type NativeTaskProbe } from './binding';
-import { CONTAINER_KEYS, type ContainerOptions, type PreparedContainer, prepareContainer } from './container';
-import { abortError, codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
+import {
+  binding,
+  type NativeChildHandle,
+  type NativeSpawnPlan,
+  type NativeExit,
+  type NativeStdioSlot,
+  type Rusage,
+  type TaskProbe,
+} from './binding';
+import {
+  CONTAINER_KEYS,
+  type ContainerOptions,
+  type PreparedContainer,
+  prepareContainer,
+} from './container';
+import {
+  abortError,
+  codedError,
+  invalidType,
+  invalidValue,
+  makeSystemError,
+  outOfRange,
+} from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
 import {
   exitSignalOption,
@@ -26,6 +46,7 @@ import {
 /** One stdio slot of the child. */
 export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
 
+/** Options of spawn(): the clone flags, the program's surroundings, and the container options. */
 export interface SpawnOptions extends ContainerOptions {
   /**
    * Clone flags for the child, in any {@link FlagsLike} form, e.g.
@@ -74,6 +95,7 @@ export interface SpawnOptions extends ContainerOptions {
   setsid?: boolean;
 }
 
+/** Options of run(): spawn's, and how to feed, collect and limit the child. */
 export interface RunOptions extends SpawnOptions {
   /** Written to the child's stdin, which is then closed. */
   input?: string | Uint8Array;
@@ -89,15 +111,17 @@ export interface RunOptions extends SpawnOptions {
   signal?: AbortSignal;
 }
 
-/** Resource usage of the reaped child, named as in process.resourceUsage(); times in microseconds, maxRSS in KiB. */
-export type Rusage = NativeRusage;
+export type { Rusage, TaskProbe };
 
+/** How a child ended: what wait() and waitSync() resolve with. */
 export interface ExitInfo {
+  /** The child's pid (for a thread, its TID). */
   pid: number;
   /** The exit status, or null when a signal ended the child. */
   exitCode: number | null;
   /** The signal that ended the child, e.g. 'SIGKILL', or null. */
   signal: string | null;
+  /** Whether the signal left a core dump. */
   coreDumped: boolean;
   /**
    * From waitid. A CLONE_VM child's maxRSS includes Node's own RSS: the
@@ -107,14 +131,14 @@ export interface ExitInfo {
   /** From the clone to the reap (or, for a thread, the join). */
   elapsedMs: number;
   /** clone() tasks: the task's result (sumArray's sum, write's byte count, probe's report). */
-  value?: number | bigint | TaskProbe | NativeSharingObservation;
+  value?: number | bigint | TaskProbe;
 }
 
-/** What tasks.probe() reports from inside the child. */
-export type TaskProbe = NativeTaskProbe;
-
+/** What run() resolves with: the exit, the output and the flags. */
 export interface RunResult extends ExitInfo {
+  /** Everything the child wrote to stdout: a string in `encoding`, or a Buffer. Empty unless stdout was 'pipe'. */
   stdout: string | Buffer;
+  /** Everything the child wrote to stderr, like `stdout`. */
   stderr: string | Buffer;
   /** True when `timeout` fired and the child was sent `killSignal`. */
   timedOut: boolean;
@@ -122,13 +146,33 @@ export interface RunResult extends ExitInfo {
   flags: string;
 }
 
+/** Options of Child.wait(). */
 export interface WaitOptions {
   /** Stop waiting (the child runs on) and reject with an AbortError. */
   signal?: AbortSignal;
 }
 
-const SPAWN_KEYS = ['flags', 'fastPath', 'argv0', 'cwd', 'env', 'stdio', 'exitSignal', 'pdeathsig', 'setsid', ...CONTAINER_KEYS];
-const RUN_KEYS = [...SPAWN_KEYS, 'input', 'encoding', 'maxBuffer', 'timeout', 'killSignal', 'signal'];
+const SPAWN_KEYS = [
+  'flags',
+  'fastPath',
+  'argv0',
+  'cwd',
+  'env',
+  'stdio',
+  'exitSignal',
+  'pdeathsig',
+  'setsid',
+  ...CONTAINER_KEYS,
+];
+const RUN_KEYS = [
+  ...SPAWN_KEYS,
+  'input',
+  'encoding',
+  'maxBuffer',
+  'timeout',
+  'killSignal',
+  'signal',
+];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const MAX_STDIO_SLOTS = 1024;
 
@@ -147,9 +191,14 @@ function refuseFlags(message: string): never {
   throw codedError(new RangeError(message), 'ERR_INVALID_CLONE_FLAGS');
 }
 
-function checkKeys(name: string, options: Record<string, unknown>, allowed: readonly string[]): void {
+function checkKeys(
+  name: string,
+  options: Record<string, unknown>,
+  allowed: readonly string[],
+): void {
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw invalidValue(name, `has no option ${JSON.stringify(key)}`, key);
+    if (!allowed.includes(key))
+      throw invalidValue(name, `has no option ${JSON.stringify(key)}`, key);
   }
 }
 
@@ -163,9 +212,16 @@ function requestedFlags(options: SpawnOptions): CloneFlags {
 }
 
 /** The flags passed to the kernel for an exec child. */
-function spawnFlags(options: SpawnOptions, requested: CloneFlags, container: PreparedContainer | null): CloneFlags {
+function spawnFlags(
+  options: SpawnOptions,
+  requested: CloneFlags,
+  container: PreparedContainer | null,
+): CloneFlags {
   let flags = requested;
-  const fastPath = options.fastPath === undefined ? container?.needsOwnMemory !== true : validateBoolean('options.fastPath', options.fastPath);
+  const fastPath =
+    options.fastPath === undefined
+      ? container?.needsOwnMemory !== true
+      : validateBoolean('options.fastPath', options.fastPath);
   // The fast path: the child borrows Node's address space (CLONE_VM) and this
   // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
   // copied whatever Node's RSS. It is dropped where Node must act while the
@@ -173,14 +229,20 @@ function spawnFlags(options: SpawnOptions, requested: CloneFlags, container: Pre
   // namespaces, which a process sharing Node's memory may not.
   if (fastPath && container?.needsOwnMemory) {
     throw codedError(
-      new TypeError('options.fastPath cannot be true with uidMap, gidMap, mapRootUser, setgroups, timeOffsets or enter: the child must not share Node\'s memory'),
+      new TypeError(
+        "options.fastPath cannot be true with uidMap, gidMap, mapRootUser, setgroups, timeOffsets or enter: the child must not share Node's memory",
+      ),
       'ERR_INCOMPATIBLE_OPTION_PAIR',
     );
   }
   if (fastPath) flags = flags.with('VM', 'VFORK');
-  if (container !== null) flags = flags.without(...container.removeFlags).with(...container.addFlags);
+  if (container !== null)
+    flags = flags.without(...container.removeFlags).with(...container.addFlags);
   flags = flags.with('PIDFD');
-  const exitSignal = exitSignalOption(options.exitSignal, flags.exitSignalNumber || osConstants.signals.SIGCHLD);
+  const exitSignal = exitSignalOption(
+    options.exitSignal,
+    flags.exitSignalNumber || osConstants.signals.SIGCHLD,
+  );
   return flags.withExitSignal(exitSignal).check();
 }
 
@@ -195,7 +257,11 @@ function isExecutableFile(path: string): 'yes' | 'denied' | 'no' {
 }
 
 /** execvp's search, done in the parent: the child must not allocate or search. */
-function findProgram(file: string, env: Record<string, string | undefined>, cwd: string | undefined): string {
+function findProgram(
+  file: string,
+  env: Record<string, string | undefined>,
+  cwd: string | undefined,
+): string {
   if (file.includes('/')) return file;
   let denied: string | undefined;
   for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
@@ -210,13 +276,14 @@ function findProgram(file: string, env: Record<string, string | undefined>, cwd:
 }
 
 function environment(env: unknown): { vars: Record<string, string | undefined>; envp: string[] } {
-  const vars = env === undefined ? process.env : (validateObject('options.env', env) as Record<string, unknown>);
+  const vars = env === undefined ? process.env : validateObject('options.env', env);
   const envp: string[] = [];
   for (const [key, value] of Object.entries(vars)) {
     if (value === undefined) continue;
-    validateString(`options.env[${JSON.stringify(key)}]`, value);
-    if (key.includes('=') || key.includes('\0')) throw invalidValue('options.env', 'keys must not contain "=" or NUL', key);
-    envp.push(`${key}=${value}`);
+    const text = validateString(`options.env[${JSON.stringify(key)}]`, value);
+    if (key.includes('=') || key.includes('\0'))
+      throw invalidValue('options.env', 'keys must not contain "=" or NUL', key);
+    envp.push(`${key}=${text}`);
   }
   return { vars: vars as Record<string, string | undefined>, envp };
 }
@@ -225,9 +292,10 @@ function stdioSlots(stdio: unknown): NativeStdioSlot[] {
   let slots: unknown[];
   if (stdio === undefined) slots = [];
   else if (typeof stdio === 'string') slots = [stdio, stdio, stdio];
-  else if (Array.isArray(stdio)) slots = [...stdio];
+  else if (Array.isArray(stdio)) slots = [...(stdio as unknown[])];
   else throw invalidType('options.stdio', "'pipe', 'inherit', 'ignore' or an array", stdio);
-  if (slots.length > MAX_STDIO_SLOTS) throw outOfRange('options.stdio.length', `at most ${MAX_STDIO_SLOTS}`, slots.length);
+  if (slots.length > MAX_STDIO_SLOTS)
+    throw outOfRange('options.stdio.length', `at most ${MAX_STDIO_SLOTS}`, slots.length);
   while (slots.length < 3) slots.push(undefined);
   return slots.map((slot, i): NativeStdioSlot => {
     const name = `options.stdio[${i}]`;
@@ -259,7 +327,8 @@ function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
     rusage: exit.rusage,
     elapsedMs: exit.elapsedMs,
   };
-  if (exit.value !== undefined) info.value = exit.value;
+  // The internal probeSharing task's value is read by explain.ts alone.
+  if (exit.value !== undefined) info.value = exit.value as ExitInfo['value'];
   return info;
 }
 
@@ -290,7 +359,11 @@ export class ExitLatch {
     const cleaning = this.cleanup?.();
     // A cleanup that fails (a cgroup someone else holds) must not lose the exit.
     if (cleaning === undefined) this.settle(info);
-    else void cleaning.then(() => this.settle(info), () => this.settle(info));
+    else
+      void cleaning.then(
+        () => this.settle(info),
+        () => this.settle(info),
+      );
   };
 }
 
@@ -308,8 +381,11 @@ export class Child implements AsyncDisposable {
   readonly syscall: 'clone3' | 'clone';
   /** Node's end of each slot's pipe, else null. */
   readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  /** stdio[0] when it is 'pipe': write to the child's stdin. */
   readonly stdin: Writable | null;
+  /** stdio[1] when it is 'pipe'. */
   readonly stdout: Readable | null;
+  /** stdio[2] when it is 'pipe'. */
   readonly stderr: Readable | null;
   /** With CLONE_SETTLS: the address of the TCB the library built for the child; else null. */
   readonly tls: bigint | null;
@@ -329,7 +405,9 @@ export class Child implements AsyncDisposable {
     this.tls = handle.tls ?? null;
     this.stdio = (handle.stdio ?? []).map((fd, slot) => {
       if (fd === null) return null;
-      return slot === 0 ? new Socket({ fd, readable: false, writable: true }) : new Socket({ fd, readable: true, writable: false });
+      return slot === 0
+        ? new Socket({ fd, readable: false, writable: true })
+        : new Socket({ fd, readable: true, writable: false });
     });
     this.stdin = (this.stdio[0] as Writable | null) ?? null;
     this.stdout = (this.stdio[1] as Readable | null) ?? null;
@@ -406,8 +484,12 @@ export class Child implements AsyncDisposable {
   }
 }
 
-function splitArgs<T>(args: readonly string[] | T | undefined, options: T | undefined): [readonly string[], T | undefined] {
-  if (args === undefined || Array.isArray(args)) return [(args as readonly string[] | undefined) ?? [], options];
+function splitArgs<T>(
+  args: readonly string[] | T | undefined,
+  options: T | undefined,
+): [readonly string[], T | undefined] {
+  if (args === undefined || Array.isArray(args))
+    return [(args as readonly string[] | undefined) ?? [], options];
   return [[], args as T];
 }
 
@@ -416,12 +498,21 @@ function splitArgs<T>(args: readonly string[] | T | undefined, options: T | unde
  * the clone or a step before exec fails (the child is then already reaped),
  * and a coded TypeError/RangeError for bad options, before anything is cloned.
  */
-export function spawn(file: string, args?: readonly string[] | SpawnOptions, options?: SpawnOptions): Child {
+export function spawn(
+  file: string,
+  args?: readonly string[] | SpawnOptions,
+  options?: SpawnOptions,
+): Child {
   const [argList, rawOptions] = splitArgs(args, options);
   return spawnChecked(file, argList, rawOptions ?? {}, SPAWN_KEYS);
 }
 
-function spawnChecked(file: string, args: readonly string[], options: SpawnOptions, keys: readonly string[]): Child {
+function spawnChecked(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  keys: readonly string[],
+): Child {
   validateString('file', file);
   if (file === '') throw invalidValue('file', 'must not be empty', file);
   const argv = validateStringArray('args', args);
@@ -429,15 +520,33 @@ function spawnChecked(file: string, args: readonly string[], options: SpawnOptio
   const requested = requestedFlags(options);
   const container = prepareContainer(options, requested);
   const flags = spawnFlags(options, requested, container);
-  const cwd = options.cwd === undefined ? undefined : validateString('options.cwd', options.cwd instanceof URL ? fileURLToPath(options.cwd) : options.cwd);
+  const cwd =
+    options.cwd === undefined
+      ? undefined
+      : validateString(
+          'options.cwd',
+          options.cwd instanceof URL ? fileURLToPath(options.cwd) : options.cwd,
+        );
   const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
   const { vars, envp } = environment(options.env);
-  const pdeathsig = options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
-  const setsid = options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
+  const pdeathsig =
+    options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
+  const setsid =
+    options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
   const stdio = stdioSlots(options.stdio);
   const path = findProgram(file, vars, cwd);
 
-  const plan: NativeSpawnPlan = { file: path, argv: [argv0, ...argv], envp, cwd, stdio, flags: flags.bits, exitSignal: flags.exitSignalNumber, pdeathsig, setsid };
+  const plan: NativeSpawnPlan = {
+    file: path,
+    argv: [argv0, ...argv],
+    envp,
+    cwd,
+    stdio,
+    flags: flags.bits,
+    exitSignal: flags.exitSignalNumber,
+    pdeathsig,
+    setsid,
+  };
   if (container === null) {
     const exit = new ExitLatch();
     return new Child(binding.spawn(plan, exit.onExit), exit);
@@ -457,7 +566,11 @@ function spawnChecked(file: string, args: readonly string[], options: SpawnOptio
   }
 }
 
-function collect(stream: Readable | null, maxBuffer: number, onOverflow: () => void): { done: Promise<void>; chunks: Buffer[] } {
+function collect(
+  stream: Readable | null,
+  maxBuffer: number,
+  onOverflow: () => void,
+): { done: Promise<void>; chunks: Buffer[] } {
   const chunks: Buffer[] = [];
   if (stream === null) return { done: Promise.resolve(), chunks };
   let size = 0;
@@ -475,15 +588,28 @@ function collect(stream: Readable | null, maxBuffer: number, onOverflow: () => v
  * the child is reaped and its output closed. A non-zero exit resolves too;
  * run rejects only when the library could not do its part.
  */
-export async function run(file: string, args?: readonly string[] | RunOptions, options?: RunOptions): Promise<RunResult> {
+export async function run(
+  file: string,
+  args?: readonly string[] | RunOptions,
+  options?: RunOptions,
+): Promise<RunResult> {
   const [argList, rawOptions] = splitArgs(args, options);
   const opts = validateObject('options', rawOptions ?? {}) as RunOptions;
   checkKeys('options', opts as Record<string, unknown>, RUN_KEYS);
-  const { input, encoding = 'utf8', maxBuffer = 1024 * 1024, timeout = 0, killSignal = 'SIGTERM', signal, ...spawnOptions } = opts;
+  const {
+    input,
+    encoding = 'utf8',
+    maxBuffer = 1024 * 1024,
+    timeout = 0,
+    killSignal = 'SIGTERM',
+    signal,
+    ...spawnOptions
+  } = opts;
   if (input !== undefined && typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw invalidType('options.input', 'a string or Uint8Array', input);
   }
-  if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw invalidValue('options.encoding', 'must be a Buffer encoding or "buffer"', encoding);
+  if (encoding !== 'buffer' && !Buffer.isEncoding(encoding))
+    throw invalidValue('options.encoding', 'must be a Buffer encoding or "buffer"', encoding);
   validateInteger('options.maxBuffer', maxBuffer, 0, Number.MAX_SAFE_INTEGER);
   validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
   const killNumber = validateSignal('options.killSignal', killSignal);
@@ -500,7 +626,12 @@ export async function run(file: string, args?: readonly string[] | RunOptions, o
     child.kill(killNumber);
   };
   const overflow = () =>
-    stop(codedError(new RangeError(`stdout or stderr exceeded maxBuffer (${maxBuffer} bytes)`), 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'));
+    stop(
+      codedError(
+        new RangeError(`stdout or stderr exceeded maxBuffer (${maxBuffer} bytes)`),
+        'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
+      ),
+    );
   const out = collect(child.stdout, maxBuffer, overflow);
   const err = collect(child.stderr, maxBuffer, overflow);
   if (child.stdin !== null) {
@@ -519,8 +650,15 @@ export async function run(file: string, args?: readonly string[] | RunOptions, o
   try {
     const [exit] = await Promise.all([reaped, out.done, err.done]);
     if (failure !== undefined) throw failure;
-    const decode = (chunks: Buffer[]) => (encoding === 'buffer' ? Buffer.concat(chunks) : Buffer.concat(chunks).toString(encoding));
-    return { ...exit, stdout: decode(out.chunks), stderr: decode(err.chunks), timedOut, flags: child.flags.toString() };
+    const decode = (chunks: Buffer[]) =>
+      encoding === 'buffer' ? Buffer.concat(chunks) : Buffer.concat(chunks).toString(encoding);
+    return {
+      ...exit,
+      stdout: decode(out.chunks),
+      stderr: decode(err.chunks),
+      timedOut,
+      flags: child.flags.toString(),
+    };
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);

@@ -10,7 +10,9 @@ export type SignalLike = NodeJS.Signals | `SIG${string}` | number;
 
 const SIGNAL_NUMBERS: ReadonlyMap<string, number> = new Map(Object.entries(constants.signals));
 const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map(
-  [...SIGNAL_NUMBERS].filter(([name]) => name !== 'SIGIOT' && name !== 'SIGPOLL').map(([n, v]) => [v, n]),
+  [...SIGNAL_NUMBERS]
+    .filter(([name]) => name !== 'SIGIOT' && name !== 'SIGPOLL')
+    .map(([n, v]) => [v, n]),
 );
 /** The kernel's first real-time signal; strace names the rest SIGRT_<n>. */
 const SIGRTMIN = 32;
@@ -18,7 +20,9 @@ export const MAX_SIGNAL = 64;
 
 /** The name of signal `n`: 'SIGTERM', or 'SIGRT_2' for real-time ones, as strace prints them. */
 export function signalName(n: number): string {
-  return SIGNAL_NAMES.get(n) ?? (n >= SIGRTMIN && n <= MAX_SIGNAL ? `SIGRT_${n - SIGRTMIN}` : String(n));
+  return (
+    SIGNAL_NAMES.get(n) ?? (n >= SIGRTMIN && n <= MAX_SIGNAL ? `SIGRT_${n - SIGRTMIN}` : String(n))
+  );
 }
 
 /** The number of a signal name, or undefined. */
@@ -48,7 +52,8 @@ export function validateSignal(name: string, value: unknown): number {
 }
 
 export function validateObject(name: string, value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidType(name, 'an object', value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidType(name, 'an object', value);
   return value as Record<string, unknown>;
 }
 
@@ -83,7 +88,12 @@ export function validateAbortSignal(name: string, value: unknown): AbortSignal {
 }
 
 /** Signals whose default action leaves a process running. */
-const HARMLESS_BY_DEFAULT: ReadonlySet<number> = new Set([constants.signals.SIGCHLD, constants.signals.SIGURG, constants.signals.SIGWINCH, constants.signals.SIGCONT]);
+const HARMLESS_BY_DEFAULT: ReadonlySet<number> = new Set([
+  constants.signals.SIGCHLD,
+  constants.signals.SIGURG,
+  constants.signals.SIGWINCH,
+  constants.signals.SIGCONT,
+]);
 /**
  * Never an exit signal: SIGKILL and SIGSTOP cannot be handled; a fault signal
  * sent by the kernel on a child's exit reaches V8's fault handler, which
@@ -91,10 +101,23 @@ const HARMLESS_BY_DEFAULT: ReadonlySet<number> = new Set([constants.signals.SIGC
  * cancellation, setuid broadcast).
  */
 const NEVER: ReadonlySet<number> = new Set([
-  constants.signals.SIGKILL, constants.signals.SIGSTOP, constants.signals.SIGSEGV, constants.signals.SIGBUS, constants.signals.SIGFPE,
-  constants.signals.SIGILL, constants.signals.SIGTRAP, constants.signals.SIGSYS, constants.signals.SIGABRT, 32, 33,
+  constants.signals.SIGKILL,
+  constants.signals.SIGSTOP,
+  constants.signals.SIGSEGV,
+  constants.signals.SIGBUS,
+  constants.signals.SIGFPE,
+  constants.signals.SIGILL,
+  constants.signals.SIGTRAP,
+  constants.signals.SIGSYS,
+  constants.signals.SIGABRT,
+  32,
+  33,
 ]);
-const NODE_HANDLES: ReadonlySet<number> = new Set([constants.signals.SIGINT, constants.signals.SIGTERM, constants.signals.SIGUSR1]);
+const NODE_HANDLES: ReadonlySet<number> = new Set([
+  constants.signals.SIGINT,
+  constants.signals.SIGTERM,
+  constants.signals.SIGUSR1,
+]);
 const IGNORED = 1;
 const HANDLED = 2;
 
@@ -115,11 +138,13 @@ export function exitSignalOption(value: unknown, fallback: number): number {
   // Node handles these itself: SIGINT and SIGTERM by resetting the terminal
   // and dying of them, SIGUSR1 by starting the inspector. Only a listener of
   // the program's own makes them expected.
-  const nodesOwn = NODE_HANDLES.has(n) && process.listenerCount(signalName(n) as NodeJS.Signals) === 0;
+  const nodesOwn = NODE_HANDLES.has(n) && process.listenerCount(signalName(n)) === 0;
   if ((disposition !== IGNORED && disposition !== HANDLED) || nodesOwn) {
     const name = signalName(n);
     throw codedError(
-      new RangeError(`exit signal ${name} would end or stop Node (or, for SIGUSR1, start its inspector) when the child exits: nothing of the program's handles or ignores it (process.on('${name}', …) first)`),
+      new RangeError(
+        `exit signal ${name} would end or stop Node (or, for SIGUSR1, start its inspector) when the child exits: nothing of the program's handles or ignores it (process.on('${name}', …) first)`,
+      ),
       'ERR_UNSAFE_EXIT_SIGNAL',
     );
   }

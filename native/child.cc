@@ -41,7 +41,9 @@ LC_CHILD_CODE void WriteReport(const ExecPlan* plan, const ChildFailure& report)
   RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&report), sizeof report);
 }
 
-[[noreturn]] LC_CHILD_CODE void Fail(const ExecPlan* plan, ChildStep step, long err) { FailChild(plan, step, err); }
+[[noreturn]] LC_CHILD_CODE void Fail(const ExecPlan* plan, ChildStep step, long err) {
+  FailChild(plan, step, err);
+}
 
 // Moves every source that a lower slot's dup2 could overwrite above the slot
 // range first (libuv does the same): swapping stdout and stderr must not
@@ -95,8 +97,8 @@ LC_CHILD_CODE void ResetSignals(const ExecPlan* plan) {
     long r = RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
     if (r < 0) Fail(plan, ChildStep::kSigaction, r);
   }
-  long r = RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&kEmptySigset), 0,
-                      sizeof(long));
+  long r =
+      RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&kEmptySigset), 0, sizeof(long));
   if (r < 0) Fail(plan, ChildStep::kSigmask, r);
 }
 
@@ -133,8 +135,8 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
   PlumbFds(plan);
   ResetSignals(plan);
   if (container != nullptr) LockDown(plan);
-  r = RawSyscall(SYS_execve, reinterpret_cast<long>(plan->file),
-                 reinterpret_cast<long>(plan->argv), reinterpret_cast<long>(plan->envp));
+  r = RawSyscall(SYS_execve, reinterpret_cast<long>(plan->file), reinterpret_cast<long>(plan->argv),
+                 reinterpret_cast<long>(plan->envp));
   Fail(plan, ChildStep::kExecve, r);
 }
 
@@ -245,7 +247,9 @@ void ReapNow(int pidfd) {
 // and SIGSETXID open.
 class AllSignalsBlocked {
  public:
-  AllSignalsBlocked() { ok_ = syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_, sizeof(long)) == 0; }
+  AllSignalsBlocked() {
+    ok_ = syscall(SYS_rt_sigprocmask, SIG_SETMASK, &kFullSigset, &saved_, sizeof(long)) == 0;
+  }
   ~AllSignalsBlocked() {
     if (ok_) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_, nullptr, sizeof(long));
   }
@@ -297,7 +301,8 @@ int CloneTaskChild(const TaskRequest& request, TaskResources* resources, SpawnOu
   clone_request.tls = resources->tls.tcb();
   if (request.flags & CLONE_PIDFD) clone_request.pidfd = &pidfd;
   if (request.flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &block->parent_tid;
-  if (request.flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &block->child_tid;
+  if (request.flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
+    clone_request.child_tid = &block->child_tid;
 
   long pid;
   {
@@ -389,7 +394,8 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
     sync_write.Reset(ends[1]);
     plan.container->sync_fd = sync_read.Get();
   }
-  if (plan.container != nullptr && plan.container->enter_pidfd >= 0 && (request->flags & CLONE_VM)) return -EINVAL;
+  if (plan.container != nullptr && plan.container->enter_pidfd >= 0 && (request->flags & CLONE_VM))
+    return -EINVAL;
   // Whom getppid() names in the child while its parent lives, for the
   // pdeathsig re-check. A parent outside the child's PID namespace is 0.
   if (request->flags & CLONE_NEWPID) {
@@ -417,7 +423,8 @@ int SpawnProcess(SpawnRequest* request, SpawnOutcome* out) {
   clone_request.pidfd = &pidfd;
   clone_request.cgroup_fd = request->cgroup_fd;
   if (request->flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &request->parent_tid;
-  if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) clone_request.child_tid = &request->child_tid;
+  if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
+    clone_request.child_tid = &request->child_tid;
 
   long pid;
   {

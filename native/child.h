@@ -67,9 +67,9 @@ struct ExecPlan {
   const char* cwd = nullptr;  // nullptr: stay in the parent's cwd
   const FdAction* fds = nullptr;
   int fd_count = 0;
-  int fd_limit = 0;       // RLIMIT_NOFILE, for kernels without close_range
-  int error_fd = -1;      // write end of the error pipe
-  int pdeathsig = 0;      // 0: none
+  int fd_limit = 0;   // RLIMIT_NOFILE, for kernels without close_range
+  int error_fd = -1;  // write end of the error pipe
+  int pdeathsig = 0;  // 0: none
   pid_t expected_ppid = 0;
   bool setsid = false;
   ContainerPlan* container = nullptr;  // nullptr: a plain process

@@ -31,7 +31,8 @@ LC_CHILD_CODE long Length(const char* text) {
   return n;
 }
 
-LC_CHILD_CODE long Mount(const char* source, const char* target, const char* fstype, unsigned long flags, const char* data) {
+LC_CHILD_CODE long Mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+                         const char* data) {
   return RawSyscall(SYS_mount, reinterpret_cast<long>(source), reinterpret_cast<long>(target),
                     reinterpret_cast<long>(fstype), static_cast<long>(flags), reinterpret_cast<long>(data));
 }
@@ -56,12 +57,8 @@ LC_CHILD_CODE long RemountReadonly(const char* target) {
 LC_CHILD_CODE void RunMount(const ExecPlan* plan, const MountOp& op, int index) {
   long r = 0;
   switch (op.kind) {
-    case MountKind::kBind:
-      r = Mount(op.source, op.target, nullptr, MS_BIND | MS_REC, nullptr);
-      break;
-    case MountKind::kTmpfs:
-      r = Mount("tmpfs", op.target, "tmpfs", MS_NOSUID | MS_NODEV, op.data);
-      break;
+    case MountKind::kBind: r = Mount(op.source, op.target, nullptr, MS_BIND | MS_REC, nullptr); break;
+    case MountKind::kTmpfs: r = Mount("tmpfs", op.target, "tmpfs", MS_NOSUID | MS_NODEV, op.data); break;
     case MountKind::kProc:
       // Mounted by a process inside the new PID namespace, proc lists that
       // namespace's processes only.

@@ -57,8 +57,8 @@ struct ContainerPlan {
   const char* hostname = nullptr;
   const char* domainname = nullptr;
 
-  bool private_root = false;      // make / recursively private first
-  const char* rootfs = nullptr;   // pivot_root here, after the mounts
+  bool private_root = false;     // make / recursively private first
+  const char* rootfs = nullptr;  // pivot_root here, after the mounts
   const MountOp* mounts = nullptr;
   int mount_count = 0;
 
@@ -70,8 +70,8 @@ struct ContainerPlan {
   int seccomp_length = 0;
 
   bool NeedsParent() const {
-    return unshare_time || parent.setgroups != nullptr || parent.uid_map != nullptr || parent.gid_map != nullptr ||
-           parent.time_offsets != nullptr;
+    return unshare_time || parent.setgroups != nullptr || parent.uid_map != nullptr ||
+           parent.gid_map != nullptr || parent.time_offsets != nullptr;
   }
 };
 

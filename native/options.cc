@@ -25,18 +25,20 @@ bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string
   }
   *out = value.As<Napi::String>().Utf8Value();
   if (out->find('\0') != std::string::npos) {
-    ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", std::string("plan.") + key + " must not contain NUL bytes");
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE",
+                        std::string("plan.") + key + " must not contain NUL bytes");
     return false;
   }
   return true;
 }
 
-bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key,
-                     std::vector<std::string>* out, std::vector<char*>* pointers) {
+bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key, std::vector<std::string>* out,
+                     std::vector<char*>* pointers) {
   Napi::Value value = object.Get(key);
   if (env.IsExceptionPending()) return false;
   if (!value.IsArray()) {
-    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be an array of strings");
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE",
+                        std::string("plan.") + key + " must be an array of strings");
     return false;
   }
   Napi::Array array = value.As<Napi::Array>();
@@ -45,12 +47,14 @@ bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key,
     Napi::Value item = array.Get(i);
     if (env.IsExceptionPending()) return false;
     if (!item.IsString()) {
-      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be an array of strings");
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE",
+                          std::string("plan.") + key + " must be an array of strings");
       return false;
     }
     out->push_back(item.As<Napi::String>().Utf8Value());
     if (out->back().find('\0') != std::string::npos) {
-      ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", std::string("plan.") + key + " must not contain NUL bytes");
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE",
+                          std::string("plan.") + key + " must not contain NUL bytes");
       return false;
     }
   }
@@ -132,7 +136,8 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     plan->parent_ends.push_back(std::move(parent_end));
     return true;
   }
-  ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.stdio slots must be 'pipe', 'ignore', 'close' or an fd");
+  ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE",
+                      "plan.stdio slots must be 'pipe', 'ignore', 'close' or an fd");
   return false;
 }
 
@@ -224,14 +229,17 @@ bool ReadSharingProbe(Napi::Env env, Napi::Object object, SharingProbe* probe) {
     return false;
   }
   Napi::TypedArray array = word.As<Napi::TypedArray>();
-  probe->word = reinterpret_cast<uint64_t*>(static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset());
+  probe->word =
+      reinterpret_cast<uint64_t*>(static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset());
   if (reinterpret_cast<uintptr_t>(probe->word) % alignof(uint64_t) != 0) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.word must be 8-byte aligned");
     return false;
   }
   int64_t umask = 0, source = 0, target = 0, semid = 0, signal = 0;
-  if (!ReadInt64(env, object, "umask", 0, 0777, &umask) || !ReadInt64(env, object, "fdSource", 0, INT32_MAX, &source) ||
-      !ReadInt64(env, object, "fdTarget", 0, INT32_MAX, &target) || !ReadInt64(env, object, "semid", 0, INT32_MAX, &semid) ||
+  if (!ReadInt64(env, object, "umask", 0, 0777, &umask) ||
+      !ReadInt64(env, object, "fdSource", 0, INT32_MAX, &source) ||
+      !ReadInt64(env, object, "fdTarget", 0, INT32_MAX, &target) ||
+      !ReadInt64(env, object, "semid", 0, INT32_MAX, &semid) ||
       !ReadInt64(env, object, "signal", 1, 64, &signal)) {
     return false;
   }
@@ -262,7 +270,9 @@ bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
   if (block->kind == TaskKind::kProbeSharing) return ReadSharingProbe(env, object, &block->sharing);
   if (block->kind != TaskKind::kSumArray) return true;
   const int64_t kMaxIndex = (1LL << 53);
-  if (!ReadInt64(env, object, "start", 0, kMaxIndex, &start) || !ReadInt64(env, object, "end", 0, kMaxIndex, &end)) return false;
+  if (!ReadInt64(env, object, "start", 0, kMaxIndex, &start) ||
+      !ReadInt64(env, object, "end", 0, kMaxIndex, &end))
+    return false;
   block->start = static_cast<uint64_t>(start);
   block->end = static_cast<uint64_t>(end);
   Napi::Value data = object.Get("data");
@@ -270,7 +280,8 @@ bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
 }
 
 // An optional string property: false on an exception; *present says whether it was there.
-bool ReadOptionalString(Napi::Env env, Napi::Object object, const char* key, std::string* out, bool* present) {
+bool ReadOptionalString(Napi::Env env, Napi::Object object, const char* key, std::string* out,
+                        bool* present) {
   Napi::Value value = object.Get(key);
   if (env.IsExceptionPending()) return false;
   *present = !value.IsUndefined();
@@ -290,7 +301,8 @@ bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* o
   if (env.IsExceptionPending()) return false;
   bool lossless = false;
   if (!value.IsBigInt() || (*out = value.As<Napi::BigInt>().Uint64Value(&lossless), !lossless)) {
-    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a 64-bit unsigned bigint");
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE",
+                        std::string("plan.") + key + " must be a 64-bit unsigned bigint");
     return false;
   }
   return true;
@@ -466,7 +478,8 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
   if (!ReadInt(env, object, "exitSignal", 0, 64, &exit_signal)) return false;
   request->exit_signal = exit_signal;
   int64_t stack_size = 0;
-  if (!ReadInt64(env, object, "stackSize", static_cast<int64_t>(PageSize()), 1LL << 30, &stack_size)) return false;
+  if (!ReadInt64(env, object, "stackSize", static_cast<int64_t>(PageSize()), 1LL << 30, &stack_size))
+    return false;
   if (stack_size % static_cast<int64_t>(PageSize()) != 0) {
     ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stackSize must be page-aligned");
     return false;

@@ -80,7 +80,8 @@ Napi::Value SemaphoreValue(const Napi::CallbackInfo& info) {
 
 Napi::Value SemaphoreRemove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (semctl(info[0].As<Napi::Number>().Int32Value(), 0, IPC_RMID) != 0) ThrowCloneError(env, -errno, "semctl", nullptr, 0);
+  if (semctl(info[0].As<Napi::Number>().Int32Value(), 0, IPC_RMID) != 0)
+    ThrowCloneError(env, -errno, "semctl", nullptr, 0);
   return env.Undefined();
 }
 

@@ -19,8 +19,8 @@
 
 namespace lc {
 
-LC_CHILD_CODE inline long RawSyscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0,
-                       long a5 = 0, long a6 = 0) {
+LC_CHILD_CODE inline long RawSyscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0,
+                                     long a6 = 0) {
   long ret;
   register long r10 __asm__("r10") = a4;
   register long r8 __asm__("r8") = a5;

@@ -11,8 +11,8 @@
 #include <vector>
 
 extern "C" long lc_clone3_call(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
-extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid,
-                              pid_t* child_tid, unsigned long tls, int (*fn)(void*), void* arg);
+extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid, pid_t* child_tid,
+                              unsigned long tls, int (*fn)(void*), void* arg);
 
 namespace lc {
 namespace {

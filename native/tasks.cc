@@ -60,13 +60,31 @@ LC_CHILD_CODE bool SumArray(TaskBlock* block) {
   bool ok = true;
   block->value_kind = ValueKind::kNumber;
   switch (block->element_type) {
-    case ElementType::kInt8: ok = SumRange<int8_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kInt8:
+      ok = SumRange<int8_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
     case ElementType::kUint8:
-    case ElementType::kUint8Clamped: ok = SumRange<uint8_t>(block, &i); f = static_cast<double>(i); break;
-    case ElementType::kInt16: ok = SumRange<int16_t>(block, &i); f = static_cast<double>(i); break;
-    case ElementType::kUint16: ok = SumRange<uint16_t>(block, &i); f = static_cast<double>(i); break;
-    case ElementType::kInt32: ok = SumRange<int32_t>(block, &i); f = static_cast<double>(i); break;
-    case ElementType::kUint32: ok = SumRange<uint32_t>(block, &i); f = static_cast<double>(i); break;
+    case ElementType::kUint8Clamped:
+      ok = SumRange<uint8_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
+    case ElementType::kInt16:
+      ok = SumRange<int16_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
+    case ElementType::kUint16:
+      ok = SumRange<uint16_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
+    case ElementType::kInt32:
+      ok = SumRange<int32_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
+    case ElementType::kUint32:
+      ok = SumRange<uint32_t>(block, &i);
+      f = static_cast<double>(i);
+      break;
     case ElementType::kFloat32: ok = SumRange<float>(block, &f); break;
     case ElementType::kFloat64: ok = SumRange<double>(block, &f); break;
     case ElementType::kBigInt64:
@@ -162,9 +180,7 @@ __attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
       *nowhere = 1;
       break;
     }
-    case FaultKind::kStackOverflow:
-      Overflow(0);
-      break;
+    case FaultKind::kStackOverflow: Overflow(0); break;
     case FaultKind::kAbort:
       RawSyscall(SYS_tgkill, RawSyscall(SYS_getpid), RawSyscall(SYS_gettid), SIGABRT);
       break;
@@ -179,7 +195,8 @@ LC_CHILD_CODE int64_t StatusField(const char* text, long length, const char* fie
     while (field[j] != 0 && i + j < length && text[i + j] == field[j]) j++;
     if (field[j] != 0) continue;
     int64_t value = 0;
-    for (long k = i + j; k < length && text[k] >= '0' && text[k] <= '9'; k++) value = value * 10 + (text[k] - '0');
+    for (long k = i + j; k < length && text[k] >= '0' && text[k] <= '9'; k++)
+      value = value * 10 + (text[k] - '0');
     return value;
   }
   return -1;
@@ -199,11 +216,13 @@ LC_CHILD_CODE void ProbeSharing(TaskBlock* block) {
   p.semop_errno = r < 0 ? static_cast<int32_t>(-r) : 0;
   for (int i = 0; i < kNamespaceCount; i++) {
     struct stat st;
-    r = RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(kNamespacePaths[i]), reinterpret_cast<long>(&st), 0);
+    r = RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(kNamespacePaths[i]),
+                   reinterpret_cast<long>(&st), 0);
     p.ns_inode[i] = r == 0 ? st.st_ino : 0;
   }
   char status[4096];
-  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/thread-self/status"), O_RDONLY | O_CLOEXEC);
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/thread-self/status"),
+                       O_RDONLY | O_CLOEXEC);
   long length = fd < 0 ? 0 : RawSyscall(SYS_read, fd, reinterpret_cast<long>(status), sizeof status);
   if (fd >= 0) RawSyscall(SYS_close, fd);
   p.tgid = StatusField(status, length, "\nTgid:\t");
@@ -217,7 +236,8 @@ LC_CHILD_CODE void BecomeOwnProcess() {
   KernelSigaction dfl = {};
   dfl.handler = SIG_DFL;
   for (int sig = 1; sig <= kMaxSignal; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP) RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
+    if (sig != SIGKILL && sig != SIGSTOP)
+      RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
   }
   const unsigned long none = 0;
   RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(long));

@@ -46,8 +46,8 @@ struct TaskProbe {
 // The namespaces the sharing probe compares, in /proc/<tid>/ns names.
 constexpr int kNamespaceCount = 8;
 constexpr const char* kNamespacePaths[kNamespaceCount] = {
-    "/proc/thread-self/ns/mnt",  "/proc/thread-self/ns/uts",    "/proc/thread-self/ns/ipc",
-    "/proc/thread-self/ns/user", "/proc/thread-self/ns/pid",    "/proc/thread-self/ns/net",
+    "/proc/thread-self/ns/mnt",    "/proc/thread-self/ns/uts",  "/proc/thread-self/ns/ipc",
+    "/proc/thread-self/ns/user",   "/proc/thread-self/ns/pid",  "/proc/thread-self/ns/net",
     "/proc/thread-self/ns/cgroup", "/proc/thread-self/ns/time",
 };
 constexpr uint64_t kProbeMagic = 0x6c696e75782d636cULL;  // "linux-cl"
@@ -56,12 +56,12 @@ constexpr uint64_t kProbeMagic = 0x6c696e75782d636cULL;  // "linux-cl"
 // looks at its own state), and what it reads there.
 struct SharingProbe {
   // In: where and how to leave marks.
-  uint64_t* word;        // in the parent's private memory: written with kProbeMagic
-  int32_t umask;         // set in the child
-  int32_t fd_source;     // dup3'd to fd_target in the child
+  uint64_t* word;     // in the parent's private memory: written with kProbeMagic
+  int32_t umask;      // set in the child
+  int32_t fd_source;  // dup3'd to fd_target in the child
   int32_t fd_target;
-  int32_t semid;         // semop +1 with SEM_UNDO
-  int32_t signal;        // set to SIG_IGN in the child
+  int32_t semid;   // semop +1 with SEM_UNDO
+  int32_t signal;  // set to SIG_IGN in the child
   // Out: as the child sees itself (from /proc/thread-self, which a new PID
   // namespace does not hide, unlike getppid()).
   int64_t tgid;
@@ -78,13 +78,13 @@ struct TaskBlock {
   ElementType element_type;
   FaultKind fault;
   int32_t fd;
-  int64_t arg;                  // exit code, or milliseconds for sleep and spin
-  const unsigned char* data;    // sumArray's elements (in the child's view of memory)
+  int64_t arg;                // exit code, or milliseconds for sleep and spin
+  const unsigned char* data;  // sumArray's elements (in the child's view of memory)
   uint64_t start;
   uint64_t end;
-  uint64_t payload_size;        // write's bytes, stored after this struct
-  int32_t shares_handlers;      // CLONE_SIGHAND: never touch dispositions or the mask
-  int32_t is_thread;            // CLONE_THREAD: report rusage for the thread
+  uint64_t payload_size;    // write's bytes, stored after this struct
+  int32_t shares_handlers;  // CLONE_SIGHAND: never touch dispositions or the mask
+  int32_t is_thread;        // CLONE_THREAD: report rusage for the thread
 
   // Written by the kernel (CLONE_PARENT_SETTID, CLONE_CHILD_SETTID/CLEARTID).
   alignas(8) pid_t parent_tid;
@@ -92,8 +92,8 @@ struct TaskBlock {
 
   // Written by the task.
   int32_t done;
-  int32_t status;               // the task's exit code
-  int32_t cancelled;            // a kill() ended it (threads)
+  int32_t status;     // the task's exit code
+  int32_t cancelled;  // a kill() ended it (threads)
   ValueKind value_kind;
   union {
     double number;
@@ -102,7 +102,7 @@ struct TaskBlock {
   } value;
   TaskProbe probe;
   SharingProbe sharing;
-  rusage usage;                 // RUSAGE_THREAD, for threads (waitid reports processes)
+  rusage usage;  // RUSAGE_THREAD, for threads (waitid reports processes)
 
   unsigned char* payload() { return reinterpret_cast<unsigned char*>(this + 1); }
 };

@@ -143,8 +143,8 @@ Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint
   return self->Watch(env) ? object : env.Undefined();
 }
 
-Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
-                                    const TaskResources& resources, Napi::Function on_exit) {
+Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags,
+                                    int exit_signal, const TaskResources& resources, Napi::Function on_exit) {
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
   if (self == nullptr) {
@@ -208,7 +208,8 @@ bool ChildHandle::Watch(Napi::Env env) {
 void ChildHandle::OnFirstIdle(uv_idle_t* idle) {
   ChildHandle* self = static_cast<ChildHandle*>(idle->data);
   uv_idle_stop(idle);
-  uv_close(reinterpret_cast<uv_handle_t*>(idle), [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
+  uv_close(reinterpret_cast<uv_handle_t*>(idle),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
   self->first_look_ = nullptr;
   if (self->Reap(false) != 0) {
     self->OnExitObserved();
@@ -455,8 +456,9 @@ Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
 Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {
   const bool ref = info[0].ToBoolean().Value();
   ref_ = ref;
-  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(poll_), reinterpret_cast<uv_handle_t*>(first_look_),
-                              reinterpret_cast<uv_handle_t*>(join_timer_)}) {
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(poll_), reinterpret_cast<uv_handle_t*>(first_look_),
+        reinterpret_cast<uv_handle_t*>(join_timer_)}) {
     if (handle == nullptr) continue;
     if (ref) {
       uv_ref(handle);

@@ -46,8 +46,8 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
 
-  static ChildHandle* Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome, uint64_t flags,
-                                int exit_signal, Napi::Function on_exit);
+  static ChildHandle* Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome,
+                                uint64_t flags, int exit_signal, Napi::Function on_exit);
   // Starts watching for the exit; on failure kills, reaps and throws.
   bool Watch(Napi::Env env);
   static void OnPidfdReadable(uv_poll_t* poll, int status, int events);
@@ -74,8 +74,8 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   uv_timer_t* join_timer_ = nullptr;  // threads without a thread pidfd (Linux < 6.9)
   uv_idle_t* first_look_ = nullptr;   // tasks: one loop turn before a pidfd poll
   bool reaped_ = false;
-  bool ref_ = true;              // keeps the loop alive until the exit (Child.ref/unref)
-  bool thread_ = false;          // CLONE_THREAD: joined through the CLEARTID word, not reaped
+  bool ref_ = true;      // keeps the loop alive until the exit (Child.ref/unref)
+  bool thread_ = false;  // CLONE_THREAD: joined through the CLEARTID word, not reaped
   bool has_task_ = false;
   TaskResources task_;
   bool has_task_result_ = false;

@@ -8,8 +8,25 @@ const { join } = require('node:path');
 
 const header = process.argv[2] ?? '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
 // Syscalls newer than the headers of older distributions (Debian 12 stops at 450).
-const NEWER = { cachestat: 451, fchmodat2: 452, map_shadow_stack: 453, futex_wake: 454, futex_wait: 455, futex_requeue: 456, statmount: 457, listmount: 458, lsm_get_self_attr: 459, lsm_set_self_attr: 460, lsm_list_modules: 461, mseal: 462 };
-const found = new Map([...readFileSync(header, 'utf8').matchAll(/^#define __NR_(\w+)\s+(\d+)$/gm)].map(([, name, nr]) => [name, Number(nr)]));
+const NEWER = {
+  cachestat: 451,
+  fchmodat2: 452,
+  map_shadow_stack: 453,
+  futex_wake: 454,
+  futex_wait: 455,
+  futex_requeue: 456,
+  statmount: 457,
+  listmount: 458,
+  lsm_get_self_attr: 459,
+  lsm_set_self_attr: 460,
+  lsm_list_modules: 461,
+  mseal: 462,
+};
+const found = new Map(
+  [...readFileSync(header, 'utf8').matchAll(/^#define __NR_(\w+)\s+(\d+)$/gm)].map(
+    ([, name, nr]) => [name, Number(nr)],
+  ),
+);
 if (found.size < 300) throw new Error(`${header} lists only ${found.size} syscalls`);
 for (const [name, nr] of Object.entries(NEWER)) if (!found.has(name)) found.set(name, nr);
 const entries = [...found];

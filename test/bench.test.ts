@@ -7,32 +7,61 @@ import { join } from 'node:path';
 
 import { ROOT } from './helpers';
 
-type Result = { benchmark: string; context: Record<string, unknown>; rows: Array<Record<string, unknown>>; targets?: Array<{ value: number }> };
+type Result = {
+  benchmark: string;
+  context: Record<string, unknown>;
+  rows: Array<Record<string, unknown>>;
+  targets?: Array<{ value: number }>;
+};
 
 const results = mkdtempSync(join(tmpdir(), 'linux-clone-bench-'));
 const env = { ...process.env, LINUX_CLONE_BENCH_RESULTS: results };
 
 function bench(script: string, args: string[]): Result {
-  const result = spawnSync(process.execPath, [join(ROOT, 'benchmarks', script), '--json', ...args], { encoding: 'utf8', env, timeout: 120000 });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'benchmarks', script), '--json', ...args],
+    { encoding: 'utf8', env, timeout: 120000 },
+  );
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
   return JSON.parse(result.stdout) as Result;
 }
 
 function expectWritten(name: string) {
-  expect(JSON.parse(readFileSync(join(results, `${name}.json`), 'utf8'))).toMatchObject({ benchmark: name });
+  expect(JSON.parse(readFileSync(join(results, `${name}.json`), 'utf8'))).toMatchObject({
+    benchmark: name,
+  });
   expect(readFileSync(join(results, `${name}.svg`), 'utf8')).toMatch(/^<svg /);
 }
 
 describe('benchmarks in tiny mode', () => {
   it('spawn: every contender at each heap, as Buffers and JS heap objects, with slopes, targets and context', () => {
     const result = bench('spawn.js', ['--iterations', '3', '--heaps', '0,16']);
-    expect(result.context).toMatchObject({ node: process.version, libuv: process.versions.uv, cores: expect.any(Number), transparentHugePages: expect.any(String) });
-    const contenders = ['linux-clone', 'linux-clone env given', 'linux-clone fork-like', 'child_process.spawn', 'child_process.spawnSync', 'C posix_spawn', 'C fork+exec'];
-    for (const [kind, heap] of [['none', 0], ['buffer', 16], ['js heap', 16]] as const) {
+    expect(result.context).toMatchObject({
+      node: process.version,
+      libuv: process.versions.uv,
+      cores: expect.any(Number),
+      transparentHugePages: expect.any(String),
+    });
+    const contenders = [
+      'linux-clone',
+      'linux-clone env given',
+      'linux-clone fork-like',
+      'child_process.spawn',
+      'child_process.spawnSync',
+      'C posix_spawn',
+      'C fork+exec',
+    ];
+    for (const [kind, heap] of [
+      ['none', 0],
+      ['buffer', 16],
+      ['js heap', 16],
+    ] as const) {
       const rows = result.rows.filter((r) => r.kind === kind && r.heapMiB === heap);
       expect(rows.map((r) => r.contender)).toEqual(contenders);
-      for (const row of rows) expect(row).toMatchObject({ us: expect.any(Number), blockedUs: expect.any(Number) });
+      for (const row of rows)
+        expect(row).toMatchObject({ us: expect.any(Number), blockedUs: expect.any(Number) });
     }
     for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
     expectWritten('spawn');
@@ -66,7 +95,9 @@ describe('benchmarks in tiny mode', () => {
   it('containers: linux-clone, unshare(1) and bwrap, with and without NET', () => {
     const result = bench('containers.js', ['--iterations', '3']);
     for (const namespaces of ['USER|PID|NS|UTS|IPC', '+NET']) {
-      expect(result.rows.filter((r) => r.namespaces === namespaces).map((r) => r.contender)).toEqual(['linux-clone', 'unshare(1)', 'bwrap']);
+      expect(
+        result.rows.filter((r) => r.namespaces === namespaces).map((r) => r.contender),
+      ).toEqual(['linux-clone', 'unshare(1)', 'bwrap']);
     }
     // .ci/run installs bubblewrap; both tools are measured here.
     for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
@@ -74,11 +105,24 @@ describe('benchmarks in tiny mode', () => {
   });
 
   it('npm run bench --json writes one JSON file with every benchmark', () => {
-    const args = [join(ROOT, 'benchmarks', 'run.js'), '--json', '--iterations', '3', '--heaps', '0', '--length', '10000', '--workers', '1'];
+    const args = [
+      join(ROOT, 'benchmarks', 'run.js'),
+      '--json',
+      '--iterations',
+      '3',
+      '--heaps',
+      '0',
+      '--length',
+      '10000',
+      '--workers',
+      '1',
+    ];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 120000 });
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(join(results, 'all.json'));
     expect(existsSync(join(results, 'all.json'))).toBe(true);
-    expect(Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object)).toEqual(['spawn', 'threads', 'sumarray', 'clonecost', 'containers']);
+    expect(
+      Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object),
+    ).toEqual(['spawn', 'threads', 'sumarray', 'clonecost', 'containers']);
   });
 });

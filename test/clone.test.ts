@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CloneFlags, clone, presets, tasks, type TaskProbe } from '../lib';
-import { execStackCount, hasCommand, itIf, mappingCount, openFdCount, processRunning, ROOT, zombieChildren } from './helpers';
+import {
+  execStackCount,
+  hasCommand,
+  itIf,
+  mappingCount,
+  openFdCount,
+  processRunning,
+  ROOT,
+  zombieChildren,
+} from './helpers';
 
 const THREAD_FLAGS =
   'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID';
@@ -19,7 +28,8 @@ describe('clone(task)', () => {
   });
 
   it('a thread is in Node’s thread group; a process is not', async () => {
-    const thread = (await clone(tasks.probe(), { flags: presets.thread }).wait()).value as TaskProbe;
+    const thread = (await clone(tasks.probe(), { flags: presets.thread }).wait())
+      .value as TaskProbe;
     expect(thread.tgid).toBe(process.pid);
     expect(thread.tid).not.toBe(process.pid);
     const proc = (await clone(tasks.probe()).wait()).value as TaskProbe;
@@ -29,7 +39,10 @@ describe('clone(task)', () => {
   });
 
   describe('sumArray', () => {
-    const fill = <T extends { length: number; [i: number]: number | bigint }>(array: T, f: (i: number) => number | bigint) => {
+    const fill = <T extends { length: number; [i: number]: number | bigint }>(
+      array: T,
+      f: (i: number) => number | bigint,
+    ) => {
       for (let i = 0; i < array.length; i++) array[i] = f(i);
       return array;
     };
@@ -47,7 +60,7 @@ describe('clone(task)', () => {
       let expected = 0;
       for (let i = 100; i < 900; i++) expected += Number(array[i]);
       for (const flags of [presets.thread, presets.process]) {
-        const { value } = await clone(tasks.sumArray(array as never, 100, 900), { flags }).wait();
+        const { value } = await clone(tasks.sumArray(array, 100, 900), { flags }).wait();
         expect(value).toBeCloseTo(expected, 2);
       }
     });
@@ -56,15 +69,25 @@ describe('clone(task)', () => {
       const signed = BigInt64Array.from([-(2n ** 62n), 5n, 7n]);
       expect((await clone(tasks.sumArray(signed)).wait()).value).toBe(-(2n ** 62n) + 12n);
       const unsigned = BigUint64Array.from([2n ** 63n, 2n ** 62n]);
-      expect((await clone(tasks.sumArray(unsigned), { flags: presets.thread }).wait()).value).toBe(2n ** 63n + 2n ** 62n);
+      expect((await clone(tasks.sumArray(unsigned), { flags: presets.thread }).wait()).value).toBe(
+        2n ** 63n + 2n ** 62n,
+      );
     });
 
     it('refuses bad ranges and non-typed arrays with coded errors', () => {
       const view = new Int32Array(10);
-      expect(() => tasks.sumArray(view, 5, 3)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-      expect(() => tasks.sumArray(view, 0, 11)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-      expect(() => tasks.sumArray([1, 2] as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-      expect(() => tasks.sumArray(new DataView(new ArrayBuffer(8)) as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => tasks.sumArray(view, 5, 3)).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+      expect(() => tasks.sumArray(view, 0, 11)).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+      expect(() => tasks.sumArray([1, 2] as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+      expect(() => tasks.sumArray(new DataView(new ArrayBuffer(8)) as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
     });
   });
 
@@ -74,8 +97,13 @@ describe('clone(task)', () => {
     const expected = 499_500_000;
     const sumBy = async (flags: string | CloneFlags, workers: number) => {
       const chunk = array.length / workers;
-      const children = Array.from({ length: workers }, (_, w) => clone(tasks.sumArray(array, w * chunk, (w + 1) * chunk), { flags }));
-      return (await Promise.all(children.map((c) => c.wait()))).reduce((sum, e) => sum + (e.value as number), 0);
+      const children = Array.from({ length: workers }, (_, w) =>
+        clone(tasks.sumArray(array, w * chunk, (w + 1) * chunk), { flags }),
+      );
+      return (await Promise.all(children.map((c) => c.wait()))).reduce(
+        (sum, e) => sum + (e.value as number),
+        0,
+      );
     };
     it.each([
       ['threads', presets.thread],
@@ -85,40 +113,71 @@ describe('clone(task)', () => {
       for (const workers of [1, 2, 4, 8]) expect(await sumBy(flags, workers)).toBe(expected);
     });
 
-    itIf(hasCommand('strace'), 'strace')('under strace the threads show the lab’s flags and the processes no CLONE_VM', () => {
-      const log = join(mkdtempSync(join(tmpdir(), 'linux-clone-lab-')), 'trace');
-      const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone3', process.execPath, join(ROOT, 'examples', 'sum-array-lab.js'), '100000', '2'], {
-        encoding: 'utf8',
-      });
-      expect(result.stdout.match(/ ok /g)).toHaveLength(3);
-      // Our clones are the ones with a stack of 256 KiB; Node's own threads use others.
-      const ours = readFileSync(log, 'utf8')
-        .split('\n')
-        .map((line) => /clone3\(\{flags=([^,]+),.*exit_signal=(\w+).*stack_size=0x40000/.exec(line))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => (m[2] === '0' ? m[1]! : `${m[1]}|${m[2]}`));
-      expect(ours).toEqual([
-        THREAD_FLAGS,
-        THREAD_FLAGS,
-        'CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD',
-        'CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD',
-        'CLONE_VM|CLONE_PIDFD|SIGCHLD',
-        'CLONE_VM|CLONE_PIDFD|SIGCHLD',
-      ]);
-      expect(ours.filter((f) => f.includes('SIGCHLD')).every((f) => !CloneFlags.parse(f).has('THREAD'))).toBe(true);
-      expect(ours.slice(2, 4).every((f) => !CloneFlags.parse(f).has('VM'))).toBe(true);
-    });
+    itIf(hasCommand('strace'), 'strace')(
+      'under strace the threads show the lab’s flags and the processes no CLONE_VM',
+      () => {
+        const log = join(mkdtempSync(join(tmpdir(), 'linux-clone-lab-')), 'trace');
+        const result = spawnSync(
+          'strace',
+          [
+            '-f',
+            '-qq',
+            '-o',
+            log,
+            '-e',
+            'trace=clone3',
+            process.execPath,
+            join(ROOT, 'examples', 'sum-array-lab.js'),
+            '100000',
+            '2',
+          ],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(result.stdout.match(/ ok /g)).toHaveLength(3);
+        // Our clones are the ones with a stack of 256 KiB; Node's own threads use others.
+        const ours = readFileSync(log, 'utf8')
+          .split('\n')
+          .map((line) =>
+            /clone3\(\{flags=([^,]+),.*exit_signal=(\w+).*stack_size=0x40000/.exec(line),
+          )
+          .filter((m): m is RegExpExecArray => m !== null)
+          .map((m) => (m[2] === '0' ? m[1] : `${m[1]}|${m[2]}`));
+        expect(ours).toEqual([
+          THREAD_FLAGS,
+          THREAD_FLAGS,
+          'CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD',
+          'CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD',
+          'CLONE_VM|CLONE_PIDFD|SIGCHLD',
+          'CLONE_VM|CLONE_PIDFD|SIGCHLD',
+        ]);
+        expect(
+          ours
+            .filter((f) => f.includes('SIGCHLD'))
+            .every((f) => !CloneFlags.parse(f).has('THREAD')),
+        ).toBe(true);
+        expect(ours.slice(2, 4).every((f) => !CloneFlags.parse(f).has('VM'))).toBe(true);
+      },
+    );
   });
 
   it('seed 003: CLONE_VM|CLONE_FILES|SIGCHLD on a 1 MiB stack writes "I am the child!"', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'seed-003-clone-vm.js')], { encoding: 'utf8' });
-    expect(result.stdout).toMatch(/^I am the child!\nparent: child \d+ exited with 0 after writing 16 bytes\n$/);
+    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'seed-003-clone-vm.js')], {
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toMatch(
+      /^I am the child!\nparent: child \d+ exited with 0 after writing 16 bytes\n$/,
+    );
   });
 
   describe('stacks', () => {
     it('a stack overflow in a non-thread child dies of SIGSEGV on the guard page, and Node lives on', async () => {
       for (const flags of ['SIGCHLD', 'CLONE_VM|SIGCHLD']) {
-        const exit = await clone(tasks.fault('stack-overflow'), { flags, stackSize: 64 * 1024 }).wait();
+        const exit = await clone(tasks.fault('stack-overflow'), {
+          flags,
+          stackSize: 64 * 1024,
+        }).wait();
         expect(exit).toMatchObject({ signal: 'SIGSEGV', exitCode: null });
       }
       expect((await clone(tasks.fault('segv')).wait()).signal).toBe('SIGSEGV');
@@ -126,11 +185,17 @@ describe('clone(task)', () => {
     });
 
     it('stackSize is page-rounded, and refused outside 16 KiB – 1 GiB', async () => {
-      await expect(clone(tasks.exit(3), { stackSize: 16 * 1024 + 1 }).wait()).resolves.toMatchObject({ exitCode: 3 });
+      await expect(
+        clone(tasks.exit(3), { stackSize: 16 * 1024 + 1 }).wait(),
+      ).resolves.toMatchObject({ exitCode: 3 });
       for (const stackSize of [0, -1, 1024, 2 ** 31, 1.5, Number.NaN]) {
-        expect(() => clone(tasks.exit(0), { stackSize })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+        expect(() => clone(tasks.exit(0), { stackSize })).toThrow(
+          expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+        );
       }
-      expect(() => clone(tasks.exit(0), { stackSize: '1M' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => clone(tasks.exit(0), { stackSize: '1M' as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
     });
 
     it('the child runs on the stack the library mapped, not on Node’s', async () => {
@@ -139,8 +204,10 @@ describe('clone(task)', () => {
         .slice(1)
         .map((hex) => BigInt(`0x${hex}`));
       for (const flags of [presets.thread, 'CLONE_VM|SIGCHLD']) {
-        const sp = ((await clone(tasks.probe(), { flags }).wait()).value as { stackPointer: bigint }).stackPointer;
-        expect(sp >= low! && sp < high!).toBe(false);
+        const sp = (
+          (await clone(tasks.probe(), { flags }).wait()).value as { stackPointer: bigint }
+        ).stackPointer;
+        expect(sp >= low && sp < high).toBe(false);
       }
     });
   });
@@ -156,13 +223,17 @@ describe('clone(task)', () => {
     it('without CLONE_SETTLS there is no TLS block, and tls is refused', () => {
       const child = clone(tasks.exit(0));
       expect(child.tls).toBeNull();
-      expect(() => clone(tasks.exit(0), { tls: 'new' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => clone(tasks.exit(0), { tls: 'new' })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      );
     });
   });
 
   describe('joining and waiting', () => {
     it('waitSync joins a thread through the CLEARTID futex, and a process through waitid', () => {
-      expect(clone(tasks.sleep(30), { flags: presets.thread }).waitSync()).toMatchObject({ exitCode: 0 });
+      expect(clone(tasks.sleep(30), { flags: presets.thread }).waitSync()).toMatchObject({
+        exitCode: 0,
+      });
       expect(clone(tasks.exit(9)).waitSync()).toMatchObject({ exitCode: 9 });
     });
 
@@ -185,8 +256,12 @@ describe('clone(task)', () => {
     });
 
     it('a non-SIGCHLD exit signal, and none, are waited for', async () => {
-      expect((await clone(tasks.exit(4), { flags: 'CLONE_VM', exitSignal: null }).wait()).exitCode).toBe(4);
-      expect((await clone(tasks.exit(5), { flags: 'SIGCHLD', exitSignal: 'SIGURG' }).wait()).exitCode).toBe(5);
+      expect(
+        (await clone(tasks.exit(4), { flags: 'CLONE_VM', exitSignal: null }).wait()).exitCode,
+      ).toBe(4);
+      expect(
+        (await clone(tasks.exit(5), { flags: 'SIGCHLD', exitSignal: 'SIGURG' }).wait()).exitCode,
+      ).toBe(5);
     });
 
     it('a CLONE_VFORK task holds the caller until the child exits', () => {
@@ -220,7 +295,7 @@ describe('clone(task)', () => {
       thread.close();
       thread.close();
       expect(thread.exitInfo).toMatchObject({ signal: 'SIGKILL' });
-      let pid = 0;
+      let pid: number;
       {
         await using proc = clone(tasks.sleep(10_000));
         pid = proc.pid;
@@ -238,16 +313,34 @@ describe('clone(task)', () => {
   describe('refusals', () => {
     it('fault() with CLONE_THREAD (or any CLONE_SIGHAND) is refused with a coded error', () => {
       for (const flags of [presets.thread, 'CLONE_VM|CLONE_SIGHAND|SIGCHLD']) {
-        expect(() => clone(tasks.fault('segv'), { flags })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS' }));
+        expect(() => clone(tasks.fault('segv'), { flags })).toThrow(
+          expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS' }),
+        );
       }
     });
 
     it.each([
       ['not a task', () => clone({ kind: 'nope' } as never), 'ERR_INVALID_ARG_TYPE'],
-      ['unknown option', () => clone(tasks.exit(0), { stack: 1 } as never), 'ERR_INVALID_ARG_VALUE'],
-      ['kernel rule', () => clone(tasks.exit(0), { flags: 'CLONE_THREAD|CLONE_VM' }), 'ERR_INVALID_CLONE_FLAGS'],
-      ['CLONE_PARENT without CLONE_THREAD', () => clone(tasks.exit(0), { flags: 'CLONE_PARENT' }), 'ERR_INVALID_CLONE_FLAGS'],
-      ['CLONE_INTO_CGROUP', () => clone(tasks.exit(0), { flags: 'CLONE_INTO_CGROUP|SIGCHLD' }), 'ERR_INVALID_CLONE_FLAGS'],
+      [
+        'unknown option',
+        () => clone(tasks.exit(0), { stack: 1 } as never),
+        'ERR_INVALID_ARG_VALUE',
+      ],
+      [
+        'kernel rule',
+        () => clone(tasks.exit(0), { flags: 'CLONE_THREAD|CLONE_VM' }),
+        'ERR_INVALID_CLONE_FLAGS',
+      ],
+      [
+        'CLONE_PARENT without CLONE_THREAD',
+        () => clone(tasks.exit(0), { flags: 'CLONE_PARENT' }),
+        'ERR_INVALID_CLONE_FLAGS',
+      ],
+      [
+        'CLONE_INTO_CGROUP',
+        () => clone(tasks.exit(0), { flags: 'CLONE_INTO_CGROUP|SIGCHLD' }),
+        'ERR_INVALID_CLONE_FLAGS',
+      ],
       ['exit code', () => tasks.exit(256), 'ERR_OUT_OF_RANGE'],
       ['sleep ms', () => tasks.sleep(-1), 'ERR_OUT_OF_RANGE'],
       ['write data', () => tasks.write(1, 5 as never), 'ERR_INVALID_ARG_TYPE'],
@@ -271,7 +364,10 @@ describe('clone(task)', () => {
         for (let i = 0; i < 300; i++) await lib.spawn('/bin/true', [], { stdio: 'ignore' }).wait();
         console.log('ok');
       })();`;
-    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+    const result = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('ok\n');
   });

@@ -8,13 +8,24 @@ import { ROOT } from './helpers';
 
 describe('npm run build:cmake', () => {
   it('builds the addon from binding.gyp’s source list, and it loads and spawns', () => {
-    const build = spawnSync('npm', ['run', 'build:cmake'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+    const build = spawnSync('npm', ['run', 'build:cmake'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     expect(build.status).toBe(0);
     const addon = join(ROOT, 'build-cmake', 'Release', 'linux_clone.node');
     expect(existsSync(addon)).toBe(true);
     // Every source of binding.gyp was compiled: one list, not two copies.
-    const sources = (JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> }).targets[0]!.sources;
-    for (const source of sources) expect(existsSync(join(ROOT, 'build-cmake', 'CMakeFiles', 'linux_clone.dir', `${source}.o`))).toBe(true);
+    const sources = (
+      JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as {
+        targets: Array<{ sources: string[] }>;
+      }
+    ).targets[0].sources;
+    for (const source of sources)
+      expect(
+        existsSync(join(ROOT, 'build-cmake', 'CMakeFiles', 'linux_clone.dir', `${source}.o`)),
+      ).toBe(true);
     const script = `
       const addon = require(${JSON.stringify(addon)});
       addon.setErrorFactory((errno, syscall) => Object.assign(new Error(syscall), { code: String(errno) }));

@@ -3,7 +3,17 @@
 // scenario runs twice: as root, and rootless (uid 65534, privileges dropped
 // by setpriv), each in a cgroup v2 subtree delegated to that user, as
 // systemd delegates one to a user session.
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +32,11 @@ const cgroupMount = (() => {
 })();
 const ownCgroup = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1];
 /** The v2 controllers a cgroup under the delegated one could use. */
-const v2Controllers = cgroupMount ? readFileSync(join(cgroupMount, ownCgroup ?? '/', 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean) : [];
+const v2Controllers = cgroupMount
+  ? readFileSync(join(cgroupMount, ownCgroup ?? '/', 'cgroup.controllers'), 'utf8')
+      .split(/\s+/)
+      .filter(Boolean)
+  : [];
 
 let delegated = '';
 let workDir = '';
@@ -30,13 +44,21 @@ let runners = 0;
 
 beforeAll(() => {
   if (!isRoot || cgroupMount === undefined || ownCgroup === undefined) {
-    throw new Error('the container tests need root (to drop privileges with setpriv) and a cgroup v2 hierarchy');
+    throw new Error(
+      'the container tests need root (to drop privileges with setpriv) and a cgroup v2 hierarchy',
+    );
   }
   delegated = join(ownCgroup, `linux-clone-test-${process.pid}`);
   const dir = join(cgroupMount, delegated);
   mkdirSync(dir);
   // Delegation as systemd does it: the directory and its process files.
-  for (const path of [dir, join(dir, 'cgroup.procs'), join(dir, 'cgroup.threads'), join(dir, 'cgroup.subtree_control')]) chownSync(path, NOBODY, NOBODY);
+  for (const path of [
+    dir,
+    join(dir, 'cgroup.procs'),
+    join(dir, 'cgroup.threads'),
+    join(dir, 'cgroup.subtree_control'),
+  ])
+    chownSync(path, NOBODY, NOBODY);
   workDir = mkdtempSync(join(tmpdir(), 'linux-clone-container-'));
   // Searchable by all: root in a user namespace has no override on a
   // directory whose owner its maps do not name.
@@ -50,7 +72,9 @@ afterAll(() => {
 });
 
 type Who = 'root' | 'rootless';
-type Observations = Record<string, unknown> & { error?: { code: string; message: string; syscall?: string; controller?: string } };
+type Observations = Record<string, unknown> & {
+  error?: { code: string; message: string; syscall?: string; controller?: string };
+};
 
 /**
  * Runs `body` (an async function body with `lib`, `cgroupBase` and `work` in
@@ -69,14 +93,20 @@ ${ZOMBIES_SOURCE}
   (r) => process.stdout.write(JSON.stringify(r)),
   (e) => process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, syscall: e.syscall, controller: e.controller } })),
 );`;
-  const drop = who === 'rootless' ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
+  const drop =
+    who === 'rootless'
+      ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups']
+      : [];
   const argv = [...drop, process.execPath, '-e', script];
-  const result = await lib.run(argv[0]!, argv.slice(1), {
+  const result = await lib.run(argv[0], argv.slice(1), {
     cgroup: { path: join(delegated, `runner-${++runners}`) },
     timeout: 60000,
     killSignal: 'SIGKILL',
   });
-  if (result.exitCode !== 0) throw new Error(`scenario failed (${result.exitCode ?? result.signal}):\n${String(result.stderr)}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `scenario failed (${result.exitCode ?? result.signal}):\n${String(result.stderr)}`,
+    );
   return JSON.parse(String(result.stdout)) as Observations;
 }
 
@@ -186,7 +216,7 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
        return { inside: out, procs, pid: child.pid, flags: String(child.flags), dir: child.cgroup, existsAfter: fs.existsSync(child.cgroup), path };`,
     );
     expect(seen.error).toBeUndefined();
-    expect(seen.inside).toBe(`0::${seen.path}\n`);
+    expect(seen.inside).toBe(`0::${String(seen.path)}\n`);
     expect(seen.procs).toEqual([seen.pid]);
     expect(seen.flags).toContain('CLONE_INTO_CGROUP');
     expect(seen.existsAfter).toBe(false);
@@ -207,7 +237,10 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
       if (memory) {
         expect(seen.signal).toBe('SIGKILL');
       } else {
-        expect(seen.error).toMatchObject({ code: 'ERR_CGROUP_CONTROLLER_MISSING', controller: 'memory' });
+        expect(seen.error).toMatchObject({
+          code: 'ERR_CGROUP_CONTROLLER_MISSING',
+          controller: 'memory',
+        });
         expect(seen.error!.message).toMatch(/"memory" controller/);
       }
     },
@@ -228,13 +261,19 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
       if (pids) {
         expect(seen.stderr).toMatch(/fork|Resource temporarily unavailable/);
       } else {
-        expect(seen.error).toMatchObject({ code: 'ERR_CGROUP_CONTROLLER_MISSING', controller: 'pids' });
+        expect(seen.error).toMatchObject({
+          code: 'ERR_CGROUP_CONTROLLER_MISSING',
+          controller: 'pids',
+        });
       }
     },
   );
 
   it('sets no_new_privs, visible in /proc/self/status', async () => {
-    const seen = await scenario(who, `const r = await lib.run('/bin/grep', ['NoNewPrivs', '/proc/self/status'], { noNewPrivs: true }); return { out: r.stdout };`);
+    const seen = await scenario(
+      who,
+      `const r = await lib.run('/bin/grep', ['NoNewPrivs', '/proc/self/status'], { noNewPrivs: true }); return { out: r.stdout };`,
+    );
     expect(seen.out).toMatch(/^NoNewPrivs:\s+1$/m);
   });
 
@@ -264,7 +303,9 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
     );
     expect(seen.error).toBeUndefined();
     expect(Math.abs((seen.inside as number) - (seen.outside as number) - 86400)).toBeLessThan(5);
-    expect(Math.abs((seen.monoInside as number) - (seen.monoOutside as number) - 86400)).toBeLessThan(5);
+    expect(
+      Math.abs((seen.monoInside as number) - (seen.monoOutside as number) - 86400),
+    ).toBeLessThan(5);
     // The child unshared the time namespace itself, so the offsets could still be written.
     expect(seen.flags).not.toContain('CLONE_NEWTIME');
   });
@@ -284,7 +325,17 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
     );
     expect(seen.error).toBeUndefined();
     const lines = String(seen.stdout).split('\n');
-    expect(lines.slice(0, 9)).toEqual(['bin', 'data', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr']);
+    expect(lines.slice(0, 9)).toEqual([
+      'bin',
+      'data',
+      'etc',
+      'lib',
+      'lib64',
+      'proc',
+      'sbin',
+      'tmp',
+      'usr',
+    ]);
     expect(seen.stdout).toMatch(/Read-only file system/);
     expect(seen.stdout).toMatch(/^t$/m);
     // The root, /usr, /data, /tmp and /proc: the host's mounts are gone with the old root.
@@ -293,7 +344,10 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
   });
 
   it('sets rlimits before exec', async () => {
-    const seen = await scenario(who, `const r = await lib.run('/bin/sh', ['-c', 'ulimit -n; ulimit -Hn; ulimit -c'], { rlimits: { nofile: { soft: 64, hard: 128 }, core: 0 } }); return { out: r.stdout };`);
+    const seen = await scenario(
+      who,
+      `const r = await lib.run('/bin/sh', ['-c', 'ulimit -n; ulimit -Hn; ulimit -c'], { rlimits: { nofile: { soft: 64, hard: 128 }, core: 0 } }); return { out: r.stdout };`,
+    );
     expect(seen.out).toBe('64\n128\n0\n');
   });
 
@@ -317,7 +371,7 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
     const [host, pid, procs, uid] = String(seen.inside).split('\n');
     expect(host).toBe('boxed');
     expect(Number(pid)).toBeGreaterThan(1); // pid 1 is the sleep
-    expect(procs!.trim().split(' ')[0]).toBe('1');
+    expect(procs.trim().split(' ')[0]).toBe('1');
     expect(uid).toBe('0');
     expect(seen.byPid).toBe('boxed\n');
     expect(seen.killed).toBe('SIGKILL');
@@ -327,45 +381,121 @@ describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
 
 describe('container options refused with coded errors, before anything is cloned', () => {
   const cases: Array<[string, Record<string, unknown>, string | RegExp]> = [
-    ['mountProc without a PID namespace', { flags: 'CLONE_NEWNS', mountProc: true }, 'ERR_NAMESPACE_REQUIRED'],
+    [
+      'mountProc without a PID namespace',
+      { flags: 'CLONE_NEWNS', mountProc: true },
+      'ERR_NAMESPACE_REQUIRED',
+    ],
     ['hostname without a UTS namespace', { hostname: 'x' }, 'ERR_NAMESPACE_REQUIRED'],
-    ['uidMap without a user namespace', { uidMap: [{ containerId: 0, hostId: 0, size: 1 }] }, 'ERR_NAMESPACE_REQUIRED'],
+    [
+      'uidMap without a user namespace',
+      { uidMap: [{ containerId: 0, hostId: 0, size: 1 }] },
+      'ERR_NAMESPACE_REQUIRED',
+    ],
     ['rootfs without a mount namespace', { rootfs: '/' }, 'ERR_NAMESPACE_REQUIRED'],
-    ['a uidMap line of the wrong shape', { flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: -1, size: 1 }] }, 'ERR_OUT_OF_RANGE'],
-    ['mapRootUser with a uidMap', { flags: 'CLONE_NEWUSER', mapRootUser: true, uidMap: [] }, 'ERR_INCOMPATIBLE_OPTION_PAIR'],
-    ['fastPath with id maps', { flags: 'CLONE_NEWUSER', mapRootUser: true, fastPath: true }, 'ERR_INCOMPATIBLE_OPTION_PAIR'],
-    ['enter with a new namespace', { flags: 'CLONE_NEWNET', enter: { target: 1, namespaces: ['net'] } }, 'ERR_INCOMPATIBLE_OPTION_PAIR'],
-    ['enter with an unknown namespace', { enter: { target: 1, namespaces: ['network'] } }, 'ERR_INVALID_ARG_VALUE'],
-    ['an unknown syscall in seccomp.deny', { seccomp: { deny: ['mkdri'] } }, 'ERR_INVALID_ARG_VALUE'],
+    [
+      'a uidMap line of the wrong shape',
+      { flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: -1, size: 1 }] },
+      'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'mapRootUser with a uidMap',
+      { flags: 'CLONE_NEWUSER', mapRootUser: true, uidMap: [] },
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    ],
+    [
+      'fastPath with id maps',
+      { flags: 'CLONE_NEWUSER', mapRootUser: true, fastPath: true },
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    ],
+    [
+      'enter with a new namespace',
+      { flags: 'CLONE_NEWNET', enter: { target: 1, namespaces: ['net'] } },
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    ],
+    [
+      'enter with an unknown namespace',
+      { enter: { target: 1, namespaces: ['network'] } },
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'an unknown syscall in seccomp.deny',
+      { seccomp: { deny: ['mkdri'] } },
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['an unknown rlimit', { rlimits: { nofiles: 10 } }, 'ERR_INVALID_ARG_VALUE'],
-    ['a soft rlimit above the hard one', { rlimits: { nofile: { soft: 10, hard: 5 } } }, 'ERR_OUT_OF_RANGE'],
-    ['a relative mount target', { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: 'tmp' }] }, 'ERR_INVALID_ARG_VALUE'],
-    ['an unknown mount type', { flags: 'CLONE_NEWNS', mounts: [{ type: 'overlay', target: '/tmp' }] }, 'ERR_INVALID_ARG_VALUE'],
-    ['a missing bind source', { flags: 'CLONE_NEWNS', mounts: [{ type: 'bind', source: '/no/such/dir', target: '/tmp' }] }, 'ENOENT'],
-    ['a missing mount target', { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: '/no/such/dir' }] }, 'ENOENT'],
-    ['a hostname over 64 bytes', { flags: 'CLONE_NEWUTS', hostname: 'x'.repeat(65) }, 'ERR_OUT_OF_RANGE'],
+    [
+      'a soft rlimit above the hard one',
+      { rlimits: { nofile: { soft: 10, hard: 5 } } },
+      'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'a relative mount target',
+      { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: 'tmp' }] },
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'an unknown mount type',
+      { flags: 'CLONE_NEWNS', mounts: [{ type: 'overlay', target: '/tmp' }] },
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'a missing bind source',
+      { flags: 'CLONE_NEWNS', mounts: [{ type: 'bind', source: '/no/such/dir', target: '/tmp' }] },
+      'ENOENT',
+    ],
+    [
+      'a missing mount target',
+      { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: '/no/such/dir' }] },
+      'ENOENT',
+    ],
+    [
+      'a hostname over 64 bytes',
+      { flags: 'CLONE_NEWUTS', hostname: 'x'.repeat(65) },
+      'ERR_OUT_OF_RANGE',
+    ],
     ['a cgroup path with ..', { cgroup: { path: '../escape' } }, 'ERR_INVALID_ARG_VALUE'],
     ['an unknown cgroup option', { cgroup: { memory: 1 } }, 'ERR_INVALID_ARG_VALUE'],
     ['timeOffsets for another clock', { timeOffsets: { realtime: 1 } }, 'ERR_INVALID_ARG_VALUE'],
     ['CLONE_INTO_CGROUP as a raw flag', { flags: 'CLONE_INTO_CGROUP' }, 'ERR_INVALID_CLONE_FLAGS'],
-    ['setgroups neither allow nor deny', { flags: 'CLONE_NEWUSER', setgroups: 'maybe' }, 'ERR_INVALID_ARG_VALUE'],
+    [
+      'setgroups neither allow nor deny',
+      { flags: 'CLONE_NEWUSER', setgroups: 'maybe' },
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['noNewPrivs not a boolean', { noNewPrivs: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
-    ['mountProc not a boolean', { flags: 'CLONE_NEWPID|CLONE_NEWNS', mountProc: 1 }, 'ERR_INVALID_ARG_TYPE'],
+    [
+      'mountProc not a boolean',
+      { flags: 'CLONE_NEWPID|CLONE_NEWNS', mountProc: 1 },
+      'ERR_INVALID_ARG_TYPE',
+    ],
     ['domainname without a UTS namespace', { domainname: 'lab' }, 'ERR_NAMESPACE_REQUIRED'],
     ['a cpuMax quota below 1 ms', { cgroup: { cpuMax: { quota: 10 } } }, 'ERR_OUT_OF_RANGE'],
     ['a memoryMax that is not a number', { cgroup: { memoryMax: '1G' } }, 'ERR_INVALID_ARG_TYPE'],
-    ['a time offset that is not finite', { timeOffsets: { monotonic: NaN } }, 'ERR_INVALID_ARG_TYPE'],
-    ['an enter target that is neither a PID nor a Child', { enter: { target: 'init', namespaces: ['uts'] } }, 'ERR_INVALID_ARG_TYPE'],
+    [
+      'a time offset that is not finite',
+      { timeOffsets: { monotonic: NaN } },
+      'ERR_INVALID_ARG_TYPE',
+    ],
+    [
+      'an enter target that is neither a PID nor a Child',
+      { enter: { target: 'init', namespaces: ['uts'] } },
+      'ERR_INVALID_ARG_TYPE',
+    ],
     ['an rlimit below zero', { rlimits: { nofile: -1 } }, 'ERR_OUT_OF_RANGE'],
     ['seccomp.deny not an array', { seccomp: { deny: 'ptrace' } }, 'ERR_INVALID_ARG_TYPE'],
-    ['a tmpfs smaller than a page', { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: '/tmp', size: 1 }] }, 'ERR_OUT_OF_RANGE'],
+    [
+      'a tmpfs smaller than a page',
+      { flags: 'CLONE_NEWNS', mounts: [{ type: 'tmpfs', target: '/tmp', size: 1 }] },
+      'ERR_OUT_OF_RANGE',
+    ],
   ];
 
   it.each(cases)('%s', (_name, options, code) => {
     const fdsBefore = openFdCount();
     let caught: (Error & { code?: string }) | undefined;
     try {
-      lib.spawn('/bin/true', options as never);
+      lib.spawn('/bin/true', options);
     } catch (error) {
       caught = error as Error & { code?: string };
     }
@@ -378,12 +508,20 @@ describe('container options refused with coded errors, before anything is cloned
     const file = join(workDir, 'not-a-dir');
     writeFileSync(file, '');
     expect(() => lib.spawn('/bin/true', { flags: 'CLONE_NEWNS', rootfs: file })).toThrow(
-      expect.objectContaining({ code: 'ENOTDIR', syscall: 'pivot_root', path: file, hint: 'rootfs must be a directory' }),
+      expect.objectContaining({
+        code: 'ENOTDIR',
+        syscall: 'pivot_root',
+        path: file,
+        hint: 'rootfs must be a directory',
+      }),
     );
   });
 
   it('new namespaces without CLONE_NEWUSER, unprivileged: EPERM with a hint to add it', async () => {
-    const seen = await scenario('rootless', `lib.spawn('/bin/true', { flags: 'CLONE_NEWNET' }); return {};`);
+    const seen = await scenario(
+      'rootless',
+      `lib.spawn('/bin/true', { flags: 'CLONE_NEWNET' }); return {};`,
+    );
     expect(seen.error).toMatchObject({ code: 'EPERM', syscall: 'clone3' });
     expect(seen.error!.message).toMatch(/add CLONE_NEWUSER/);
   });
@@ -394,23 +532,35 @@ describe('container options refused with coded errors, before anything is cloned
       `try { lib.spawn('/bin/true', { flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: 0, size: 1 }] }); }
        catch (e) { return { code: e.code, syscall: e.syscall, path: e.path, hint: e.hint, zombies: zombies() }; }`,
     );
-    expect(seen).toMatchObject({ code: 'EPERM', syscall: 'write', hint: expect.stringMatching(/only its own uid/) });
+    expect(seen).toMatchObject({
+      code: 'EPERM',
+      syscall: 'write',
+      hint: expect.stringMatching(/only its own uid/),
+    });
     expect(seen.path).toMatch(/^\/proc\/\d+\/uid_map$/);
     expect(seen.zombies).toBe(0);
   });
 
   it('a cgroup limit whose controller is missing leaves no cgroup behind', () => {
     const missing = ['memory', 'pids', 'cpu'].find((c) => !v2Controllers.includes(c));
-    const options = { memory: { memoryMax: 1 << 30 }, pids: { pidsMax: 100 }, cpu: { cpuMax: { quota: 50000 } } };
+    const options = {
+      memory: { memoryMax: 1 << 30 },
+      pids: { pidsMax: 100 },
+      cpu: { cpuMax: { quota: 50000 } },
+    };
     const path = join(delegated, 'missing');
     if (missing === undefined) {
       // Every controller is there: the limits are applied instead.
-      const child = lib.spawn('/bin/true', { cgroup: { path, ...options.memory, ...options.pids, ...options.cpu } });
+      const child = lib.spawn('/bin/true', {
+        cgroup: { path, ...options.memory, ...options.pids, ...options.cpu },
+      });
       expect(child.cgroup).toBe(join(cgroupMount!, path));
       child.waitSync();
       return;
     }
-    expect(() => lib.spawn('/bin/true', { cgroup: { path, ...options[missing as keyof typeof options] } })).toThrow(
+    expect(() =>
+      lib.spawn('/bin/true', { cgroup: { path, ...options[missing as keyof typeof options] } }),
+    ).toThrow(
       expect.objectContaining({ code: 'ERR_CGROUP_CONTROLLER_MISSING', controller: missing }),
     );
     expect(existsSync(join(cgroupMount!, path))).toBe(false);
@@ -437,13 +587,18 @@ describe('container resources', () => {
     expect(openFdCount()).toBe(fdsBefore);
     expect(zombieChildren()).toEqual([]);
     expect(readFileSync(join(cgroupMount!, delegated, 'cgroup.procs'), 'utf8')).toBe('');
-    for (let i = 0; i < 20; i++) expect(existsSync(join(cgroupMount!, delegated, `leak-${i}`))).toBe(false);
+    for (let i = 0; i < 20; i++)
+      expect(existsSync(join(cgroupMount!, delegated, `leak-${i}`))).toBe(false);
   });
 
   it('a child that fails before exec in its new cgroup takes the cgroup with it', () => {
     const path = join(delegated, 'failed');
-    expect(() => lib.spawn('/no/such/program', { cgroup: { path } })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
-    expect(() => lib.spawn('/bin/true', { cgroup: { path }, cwd: '/no/such/dir' })).toThrow(expect.objectContaining({ syscall: 'chdir' }));
+    expect(() => lib.spawn('/no/such/program', { cgroup: { path } })).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
+    expect(() => lib.spawn('/bin/true', { cgroup: { path }, cwd: '/no/such/dir' })).toThrow(
+      expect.objectContaining({ syscall: 'chdir' }),
+    );
     expect(existsSync(join(cgroupMount!, path))).toBe(false);
   });
 });

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { clone, spawn, tasks } from '../lib';
-import { DIST, openFdCount, processRunning, sleep, zombieChildren, ZOMBIES_SOURCE } from './helpers';
+import {
+  DIST,
+  openFdCount,
+  processRunning,
+  sleep,
+  zombieChildren,
+  ZOMBIES_SOURCE,
+} from './helpers';
 
 /** Runs `body` in a fresh Node started through `prefix` (prlimit, setpriv); returns its JSON output. */
 function inNode(prefix: string[], body: string): Record<string, unknown> {
@@ -18,8 +25,9 @@ const fds = () => fs.readdirSync('/proc/self/fd').length;
 ${ZOMBIES_SOURCE}
 (async () => { ${body} })().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
   const argv = [...prefix, process.execPath, '-e', script];
-  const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0) throw new Error(`fault script failed (${result.status ?? result.signal}): ${result.stderr}`);
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0)
+    throw new Error(`fault script failed (${result.status ?? result.signal}): ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
@@ -58,7 +66,9 @@ describe('faults', () => {
     const fds = openFdCount();
     for (const [file, args, code] of cases) {
       for (let i = 0; i < 50; i++) {
-        expect(() => spawn(file, args, { fastPath: i % 2 === 0 })).toThrow(expect.objectContaining({ code, syscall: 'execve', hint: expect.any(String) }));
+        expect(() => spawn(file, args, { fastPath: i % 2 === 0 })).toThrow(
+          expect.objectContaining({ code, syscall: 'execve', hint: expect.any(String) }),
+        );
       }
     }
     expect(zombieChildren()).toEqual([]);
@@ -89,7 +99,15 @@ describe('faults', () => {
   it('EAGAIN: with a process limit lowered, clone3 fails with a coded error and a hint, and every child is reaped', () => {
     // RLIMIT_NPROC binds only without root: the script runs as nobody.
     const seen = inNode(
-      ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=40', '--'],
+      [
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'prlimit',
+        '--nproc=40',
+        '--',
+      ],
       `const children = [];
        let error;
        try { for (let i = 0; i < 100; i++) children.push(lib.spawn('/bin/sleep', ['5'], { stdio: 'ignore' })); } catch (e) { error = { code: e.code, syscall: e.syscall, hint: e.hint }; }
@@ -97,7 +115,11 @@ describe('faults', () => {
        await Promise.all(children.map((c) => c.wait()));
        return { error, spawned: children.length, zombies: zombies() };`,
     );
-    expect(seen.error).toMatchObject({ code: 'EAGAIN', syscall: 'clone3', hint: expect.stringMatching(/RLIMIT_NPROC/) });
+    expect(seen.error).toMatchObject({
+      code: 'EAGAIN',
+      syscall: 'clone3',
+      hint: expect.stringMatching(/RLIMIT_NPROC/),
+    });
     expect(seen.spawned).toBeGreaterThan(0);
     expect(seen.zombies).toBe(0);
   });
@@ -111,7 +133,7 @@ describe('faults', () => {
       setInterval(() => {}, 1000);`;
     const node = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    node.stdout!.on('data', (chunk: Buffer) => (out += chunk));
+    node.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     while (!out.includes('\n')) await sleep(5);
     const pids = JSON.parse(out) as number[];
     expect(pids.every(processRunning)).toBe(true);
@@ -127,7 +149,10 @@ describe('faults', () => {
       const task = lib.clone(lib.tasks.sleep(60000));
       console.log(JSON.stringify([program.pid, task.pid]));
       process.exit(0);`;
-    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(result.status).toBe(0);
     const pids = JSON.parse(result.stdout) as number[];
     // Reaped, not merely killed: no zombie waits for a reaper (pid 1 here may never reap).

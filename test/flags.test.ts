@@ -26,8 +26,12 @@ describe('CloneFlags', () => {
   });
 
   it('prints in ascending bit order with the exit signal last, as strace does', () => {
-    expect(String(CloneFlags.parse('SIGCHLD|CLONE_VFORK|CLONE_VM'))).toBe('CLONE_VM|CLONE_VFORK|SIGCHLD');
-    expect(String(CloneFlags.of('CLEAR_SIGHAND', 'NEWTIME', 'PIDFD'))).toBe('CLONE_NEWTIME|CLONE_PIDFD|CLONE_CLEAR_SIGHAND');
+    expect(String(CloneFlags.parse('SIGCHLD|CLONE_VFORK|CLONE_VM'))).toBe(
+      'CLONE_VM|CLONE_VFORK|SIGCHLD',
+    );
+    expect(String(CloneFlags.of('CLEAR_SIGHAND', 'NEWTIME', 'PIDFD'))).toBe(
+      'CLONE_NEWTIME|CLONE_PIDFD|CLONE_CLEAR_SIGHAND',
+    );
     expect(String(new CloneFlags(0n))).toBe('0');
   });
 
@@ -43,18 +47,36 @@ describe('CloneFlags', () => {
   it('suggests the nearest name for a misspelling', () => {
     expect(() => CloneFlags.parse('CLONE_VM|SIGCHILD')).toThrow(/did you mean SIGCHLD\?/);
     expect(() => CloneFlags.parse('CLONE_NEWNETT')).toThrow(/did you mean CLONE_NEWNET\?/);
-    expect(() => CloneFlags.parse('CLONE_PIDFS')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }));
-    expect(() => CloneFlags.parse('SIGCHILD')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => CloneFlags.parse('CLONE_PIDFS')).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }),
+    );
+    expect(() => CloneFlags.parse('SIGCHILD')).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }),
+    );
   });
 
   it('refuses malformed input with coded errors', () => {
-    expect(() => CloneFlags.parse('CLONE_VM||CLONE_FS')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS_SYNTAX' }));
-    expect(() => CloneFlags.parse('SIGCHLD|SIGTERM')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS_SYNTAX' }));
-    expect(() => CloneFlags.parse('0x400000000')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }));
-    expect(() => new CloneFlags(1n << 40n)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }));
-    expect(() => CloneFlags.from(-1n)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => CloneFlags.from(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => CloneFlags.from([1] as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => CloneFlags.parse('CLONE_VM||CLONE_FS')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS_SYNTAX' }),
+    );
+    expect(() => CloneFlags.parse('SIGCHLD|SIGTERM')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS_SYNTAX' }),
+    );
+    expect(() => CloneFlags.parse('0x400000000')).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }),
+    );
+    expect(() => new CloneFlags(1n << 40n)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_CLONE_FLAG' }),
+    );
+    expect(() => CloneFlags.from(-1n)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => CloneFlags.from(42 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => CloneFlags.from([1] as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
   });
 
   it('is immutable; with/without/has work on flags and the exit signal', () => {
@@ -86,13 +108,28 @@ describe('check() and the kernel agree on every EINVAL rule', () => {
     ['CLONE_FS|CLONE_NEWNS', 'both CLONE_FS and CLONE_NEWNS were specified'],
     ['CLONE_FS|CLONE_NEWUSER', 'both CLONE_NEWUSER and CLONE_FS were specified'],
     ['CLONE_SYSVSEM|CLONE_NEWIPC', 'both CLONE_NEWIPC and CLONE_SYSVSEM were specified'],
-    ['CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_NEWPID', 'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified'],
-    ['CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_NEWUSER', 'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified'],
+    [
+      'CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_NEWPID',
+      'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified',
+    ],
+    [
+      'CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_NEWUSER',
+      'one (or both) of CLONE_NEWPID or CLONE_NEWUSER and CLONE_THREAD were specified',
+    ],
     ['CLONE_PIDFD|CLONE_DETACHED', 'CLONE_PIDFD was specified together with CLONE_DETACHED'],
     ['CLONE_DETACHED', 'CLONE_DETACHED was specified (clone3 refuses it; clone ignores it)'],
-    ['CLONE_VM|CLONE_SIGHAND|CLONE_CLEAR_SIGHAND', 'both CLONE_CLEAR_SIGHAND and CLONE_SIGHAND were specified'],
-    ['CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD', 'an exit signal was given together with CLONE_THREAD or CLONE_PARENT (clone3 needs exit_signal 0)'],
-    ['CLONE_PARENT|SIGCHLD', 'an exit signal was given together with CLONE_THREAD or CLONE_PARENT (clone3 needs exit_signal 0)'],
+    [
+      'CLONE_VM|CLONE_SIGHAND|CLONE_CLEAR_SIGHAND',
+      'both CLONE_CLEAR_SIGHAND and CLONE_SIGHAND were specified',
+    ],
+    [
+      'CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD',
+      'an exit signal was given together with CLONE_THREAD or CLONE_PARENT (clone3 needs exit_signal 0)',
+    ],
+    [
+      'CLONE_PARENT|SIGCHLD',
+      'an exit signal was given together with CLONE_THREAD or CLONE_PARENT (clone3 needs exit_signal 0)',
+    ],
   ];
 
   let probe: string;
@@ -124,11 +161,17 @@ int main(int argc, char **argv) {
   });
 
   const kernelErrno = (flags: CloneFlags) =>
-    Number(execFileSync(probe, [`0x${flags.bits.toString(16)}`, String(flags.exitSignalNumber)], { encoding: 'utf8' }).trim());
+    Number(
+      execFileSync(probe, [`0x${flags.bits.toString(16)}`, String(flags.exitSignalNumber)], {
+        encoding: 'utf8',
+      }).trim(),
+    );
 
   it.each(breaking)('%s breaks "%s", and clone3 says EINVAL', (spec, rule) => {
     const flags = CloneFlags.parse(spec);
-    expect(() => flags.check()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS', rule }));
+    expect(() => flags.check()).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS', rule }),
+    );
     expect(() => flags.check()).toThrow(rule);
     expect(kernelErrno(flags)).toBe(22);
   });
@@ -136,12 +179,21 @@ int main(int argc, char **argv) {
   it('every rule is covered above but the one this kernel has lifted', () => {
     const covered = new Set(breaking.map(([, rule]) => rule));
     const uncovered = FLAG_RULES.map((r) => r.rule).filter((rule) => !covered.has(rule));
-    expect(uncovered).toEqual(['CLONE_PIDFD was specified together with CLONE_THREAD (allowed since Linux 6.9)']);
+    expect(uncovered).toEqual([
+      'CLONE_PIDFD was specified together with CLONE_THREAD (allowed since Linux 6.9)',
+    ]);
   });
 
   it('sets that check() accepts are accepted by the kernel too', () => {
     // Not CLONE_PARENT here: its child would be the test runner's, a zombie nobody reaps.
-    for (const spec of ['SIGCHLD', 'CLONE_NEWPID|SIGCHLD', 'CLONE_NEWUSER|CLONE_NEWPID', 'CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNS|SIGCHLD', 'CLONE_NEWTIME', 'CLONE_CLEAR_SIGHAND|SIGCHLD']) {
+    for (const spec of [
+      'SIGCHLD',
+      'CLONE_NEWPID|SIGCHLD',
+      'CLONE_NEWUSER|CLONE_NEWPID',
+      'CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNS|SIGCHLD',
+      'CLONE_NEWTIME',
+      'CLONE_CLEAR_SIGHAND|SIGCHLD',
+    ]) {
       const flags = CloneFlags.parse(spec).check();
       expect([spec, kernelErrno(flags)]).toEqual([spec, 0]);
     }

@@ -25,14 +25,21 @@ export function execStackCount(): number {
     .split('\n')
     .map((line) => {
       const [range, perms, , , inode, path] = line.split(/\s+/);
-      const [start, end] = range!.split('-').map((hex) => BigInt(`0x${hex}`));
-      return { start: start!, end: end!, perms, anonymous: inode === '0' && !path };
+      const [start, end] = range.split('-').map((hex) => BigInt(`0x${hex}`));
+      return { start: start, end: end, perms, anonymous: inode === '0' && !path };
     });
   let count = 0;
   for (let i = 0; i + 1 < maps.length; i++) {
-    const guard = maps[i]!;
-    const stack = maps[i + 1]!;
-    if (guard.perms === '---p' && guard.anonymous && guard.end - guard.start === 4096n && stack.start === guard.end && stack.perms === 'rw-p' && stack.end - stack.start === 65536n) {
+    const guard = maps[i];
+    const stack = maps[i + 1];
+    if (
+      guard.perms === '---p' &&
+      guard.anonymous &&
+      guard.end - guard.start === 4096n &&
+      stack.start === guard.end &&
+      stack.perms === 'rw-p' &&
+      stack.end - stack.start === 65536n
+    ) {
       count++;
     }
   }
@@ -89,11 +96,26 @@ export function compileC(name: string, source: string): string {
 }
 
 /** Runs a script with node, the library at `lib`; returns stdout, throws on a non-zero exit. */
-export function runNodeScript(script: string, opts: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): string {
+export function runNodeScript(
+  script: string,
+  opts: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {},
+): string {
   const prefix = opts.prefix ?? [];
-  const args = [...prefix, process.execPath, '-e', `const lib = require(${JSON.stringify(DIST)});\n${script}`];
-  const result = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8', env: opts.env ?? process.env, timeout: 60000 });
-  if (result.status !== 0) throw new Error(`script failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
+  const args = [
+    ...prefix,
+    process.execPath,
+    '-e',
+    `const lib = require(${JSON.stringify(DIST)});\n${script}`,
+  ];
+  const result = spawnSync(args[0], args.slice(1), {
+    encoding: 'utf8',
+    env: opts.env ?? process.env,
+    timeout: 60000,
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `script failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`,
+    );
   return result.stdout;
 }
 
@@ -107,7 +129,10 @@ export const isRoot = process.getuid?.() === 0;
 export function itIf(condition: boolean, missing: string): jest.It {
   if (condition) return it;
   const skip = ((name: string, ...rest: unknown[]) =>
-    (it.skip as (n: string, ...r: unknown[]) => void)(`${name} [skipped: needs ${missing}]`, ...rest)) as unknown as jest.It;
+    (it.skip as (n: string, ...r: unknown[]) => void)(
+      `${name} [skipped: needs ${missing}]`,
+      ...rest,
+    )) as unknown as jest.It;
   return skip;
 }
 

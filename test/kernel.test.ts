@@ -27,7 +27,11 @@ function decodedSpawns(log: string): string[] {
   for (const line of log.split('\n')) {
     const clone3 = /clone3\(\{flags=([^,]+),.*?exit_signal=(\w+)/.exec(line);
     const clone = /clone\(child_stack=[^,]+, flags=([^,)]+)/.exec(line);
-    const flags = clone3 ? (clone3[2] === '0' ? clone3[1]! : `${clone3[1]}|${clone3[2]}`) : clone?.[1];
+    const flags = clone3
+      ? clone3[2] === '0'
+        ? clone3[1]
+        : `${clone3[1]}|${clone3[2]}`
+      : clone?.[1];
     if (flags?.includes('CLONE_PIDFD')) sets.push(String(CloneFlags.parse(flags)));
   }
   return sets;
@@ -45,38 +49,96 @@ const spawnScript = (sets: string[], options = '') => `
   })();`;
 
 describe('fidelity: what we say we passed is what the kernel saw', () => {
-  itIf(hasCommand('strace'), 'strace')('strace decodes String(child.flags) for every flag set', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
-    const log = join(dir, 'trace');
-    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', spawnScript(FLAG_SETS)], {
-      encoding: 'utf8',
-    });
-    expect(result.stderr).toBe('');
-    const reported = result.stdout.trim().split('\n').map((line) => line.split(' ')[0]);
-    expect(reported).toHaveLength(FLAG_SETS.length);
-    expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
-  });
+  itIf(hasCommand('strace'), 'strace')(
+    'strace decodes String(child.flags) for every flag set',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
+      const log = join(dir, 'trace');
+      const result = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-o',
+          log,
+          '-e',
+          'trace=clone,clone3',
+          process.execPath,
+          '-e',
+          spawnScript(FLAG_SETS),
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(result.stderr).toBe('');
+      const reported = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')[0]);
+      expect(reported).toHaveLength(FLAG_SETS.length);
+      expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+    },
+  );
 
-  itIf(hasCommand('strace'), 'strace')('and for every namespace combination, container setups and clone() tasks', () => {
-    const namespaces = ['CLONE_NEWNS', 'CLONE_NEWUTS', 'CLONE_NEWIPC', 'CLONE_NEWPID', 'CLONE_NEWNET', 'CLONE_NEWCGROUP', 'CLONE_NEWUSER', 'CLONE_NEWTIME'];
-    // Every single namespace and every pair, fast path on and off.
-    const calls: Array<{ kind: 'spawn' | 'clone'; flags: string; options: Record<string, unknown> }> = [];
-    for (let i = 0; i < namespaces.length; i++) {
-      for (let j = i; j < namespaces.length; j++) {
-        const flags = i === j ? namespaces[i]! : `${namespaces[i]}|${namespaces[j]}`;
-        calls.push({ kind: 'spawn', flags, options: { fastPath: (i + j) % 2 === 0 } });
+  itIf(hasCommand('strace'), 'strace')(
+    'and for every namespace combination, container setups and clone() tasks',
+    () => {
+      const namespaces = [
+        'CLONE_NEWNS',
+        'CLONE_NEWUTS',
+        'CLONE_NEWIPC',
+        'CLONE_NEWPID',
+        'CLONE_NEWNET',
+        'CLONE_NEWCGROUP',
+        'CLONE_NEWUSER',
+        'CLONE_NEWTIME',
+      ];
+      // Every single namespace and every pair, fast path on and off.
+      const calls: Array<{
+        kind: 'spawn' | 'clone';
+        flags: string;
+        options: Record<string, unknown>;
+      }> = [];
+      for (let i = 0; i < namespaces.length; i++) {
+        for (let j = i; j < namespaces.length; j++) {
+          const flags = i === j ? namespaces[i] : `${namespaces[i]}|${namespaces[j]}`;
+          calls.push({ kind: 'spawn', flags, options: { fastPath: (i + j) % 2 === 0 } });
+        }
       }
-    }
-    // Container setups, whose flags spawn changes (no vfork, NEWTIME taken out, INTO_CGROUP added).
-    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS', options: { mapRootUser: true, mountProc: true } });
-    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUSER|CLONE_NEWTIME', options: { mapRootUser: true, timeOffsets: { monotonic: 5 } } });
-    calls.push({ kind: 'spawn', flags: 'CLONE_NEWUTS', options: { hostname: 'traced', cgroup: {} } });
-    calls.push({ kind: 'spawn', flags: '', options: { seccomp: { deny: ['ptrace'] }, rlimits: { core: 0 } } });
-    // Process tasks (threads carry no pidfd, so they cannot be told from Node's own).
-    for (const flags of ['CLONE_VM', 'CLONE_VM|CLONE_VFORK', 'CLONE_FILES|CLONE_FS', 'CLONE_NEWPID|CLONE_NEWNS', 'CLONE_SYSVSEM|CLONE_IO', 'CLONE_VM|CLONE_SIGHAND']) {
-      calls.push({ kind: 'clone', flags: `${flags}|SIGCHLD`, options: {} });
-    }
-    const script = `
+      // Container setups, whose flags spawn changes (no vfork, NEWTIME taken out, INTO_CGROUP added).
+      calls.push({
+        kind: 'spawn',
+        flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS',
+        options: { mapRootUser: true, mountProc: true },
+      });
+      calls.push({
+        kind: 'spawn',
+        flags: 'CLONE_NEWUSER|CLONE_NEWTIME',
+        options: { mapRootUser: true, timeOffsets: { monotonic: 5 } },
+      });
+      calls.push({
+        kind: 'spawn',
+        flags: 'CLONE_NEWUTS',
+        options: { hostname: 'traced', cgroup: {} },
+      });
+      calls.push({
+        kind: 'spawn',
+        flags: '',
+        options: { seccomp: { deny: ['ptrace'] }, rlimits: { core: 0 } },
+      });
+      // Process tasks (threads carry no pidfd, so they cannot be told from Node's own).
+      for (const flags of [
+        'CLONE_VM',
+        'CLONE_VM|CLONE_VFORK',
+        'CLONE_FILES|CLONE_FS',
+        'CLONE_NEWPID|CLONE_NEWNS',
+        'CLONE_SYSVSEM|CLONE_IO',
+        'CLONE_VM|CLONE_SIGHAND',
+      ]) {
+        calls.push({ kind: 'clone', flags: `${flags}|SIGCHLD`, options: {} });
+      }
+      const script = `
       const lib = require(${JSON.stringify(DIST)});
       (async () => {
         for (const { kind, flags, options } of ${JSON.stringify(calls)}) {
@@ -87,15 +149,20 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
           console.log(String(child.flags));
         }
       })();`;
-    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
-    const log = join(dir, 'trace');
-    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', script], { encoding: 'utf8' });
-    expect(result.stderr).toBe('');
-    const reported = result.stdout.trim().split('\n');
-    expect(reported).toHaveLength(calls.length);
-    expect(calls.length).toBeGreaterThan(45);
-    expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
-  });
+      const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
+      const log = join(dir, 'trace');
+      const result = spawnSync(
+        'strace',
+        ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', script],
+        { encoding: 'utf8' },
+      );
+      expect(result.stderr).toBe('');
+      const reported = result.stdout.trim().split('\n');
+      expect(reported).toHaveLength(calls.length);
+      expect(calls.length).toBeGreaterThan(45);
+      expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+    },
+  );
 });
 
 /** Runs argv under a seccomp filter that makes syscall `nr` fail with `errno`, as older kernels or container runtimes would. */
@@ -134,7 +201,8 @@ int main(int argc, char **argv) {
 }`,
   );
   denyBin = bin;
-  denySyscall = (nr, errno, argv) => spawnSync(bin, [String(nr), String(errno), ...argv], { encoding: 'utf8' });
+  denySyscall = (nr, errno, argv) =>
+    spawnSync(bin, [String(nr), String(errno), ...argv], { encoding: 'utf8' });
 });
 
 const SYS_CLONE3 = 435;
@@ -158,12 +226,25 @@ describe('clone fallback when clone3 answers ENOSYS', () => {
   itIf(hasCommand('strace'), 'strace')('strace sees the legacy clone with our flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
     const log = join(dir, 'trace');
-    const argv = [denyBin, String(SYS_CLONE3), String(ENOSYS), process.execPath, '-e', spawnScript(['CLONE_NEWUTS'])];
-    const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', ...argv], { encoding: 'utf8' });
+    const argv = [
+      denyBin,
+      String(SYS_CLONE3),
+      String(ENOSYS),
+      process.execPath,
+      '-e',
+      spawnScript(['CLONE_NEWUTS']),
+    ];
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', ...argv],
+      { encoding: 'utf8' },
+    );
     expect(result.stderr).toBe('');
     const trace = readFileSync(log, 'utf8');
     expect(trace).toMatch(/clone3\(.*CLONE_PIDFD.*= -1 ENOSYS/);
-    expect(decodedSpawns(trace).at(-1)).toBe('CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|SIGCHLD');
+    expect(decodedSpawns(trace).at(-1)).toBe(
+      'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|SIGCHLD',
+    );
   });
 
   it('refuses what clone cannot express with a coded ENOSYS and a hint', () => {
@@ -174,7 +255,10 @@ describe('clone fallback when clone3 answers ENOSYS', () => {
         catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, hint: /clone cannot express/.test(e.message) })); }
       }`;
     const result = seccompRun([process.execPath, '-e', script]);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
     expect(lines).toEqual([
       { code: 'ENOSYS', syscall: 'clone3', hint: true },
       { code: 'ENOSYS', syscall: 'clone3', hint: true },

@@ -47,7 +47,9 @@ describe('load', () => {
     });
     lag.disable();
     const p99Ms = lag.percentile(99) / 1e6;
-    process.stdout.write(`load: ${total} spawns, peak ${peak} in flight, event-loop lag p99 ${p99Ms.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms\n`);
+    process.stdout.write(
+      `load: ${total} spawns, peak ${peak} in flight, event-loop lag p99 ${p99Ms.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms\n`,
+    );
     expect(peak).toBe(limit);
     expect(codes).toEqual(Array.from({ length: total }, (_, i) => i % 100));
     expect(p99Ms).toBeLessThan(50);
@@ -60,7 +62,11 @@ describe('load', () => {
     const fds = openFdCount();
     let done = 0;
     for (let batch = 0; batch < 10_000 / 64; batch++) {
-      const exits = await Promise.all(Array.from({ length: 64 }, (_, i) => clone(tasks.exit(i % 50), { flags: presets.thread, stackSize: 64 * 1024 }).wait()));
+      const exits = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          clone(tasks.exit(i % 50), { flags: presets.thread, stackSize: 64 * 1024 }).wait(),
+        ),
+      );
       exits.forEach((exit, i) => expect(exit.exitCode).toBe(i % 50));
       done += exits.length;
     }

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 import { ROOT } from './helpers';
 
-const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
+const npm = (args: string[], cwd: string) =>
+  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
 
 let tarball = '';
 let files: string[] = [];
@@ -19,7 +20,8 @@ beforeAll(() => {
   // A copy of the package, so that prebuildify's rebuild of build/ cannot
   // pull the addon from under the tests running beside this one.
   const source = mkdtempSync(join(tmpdir(), 'linux-clone-source-'));
-  for (const entry of ['package.json', 'binding.gyp', 'README.md', 'native', 'dist', 'bin']) cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
+  for (const entry of ['package.json', 'binding.gyp', 'README.md', 'native', 'dist', 'bin'])
+    cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
   const build = npm(['run', 'prebuild'], source);
   if (build.status !== 0) throw new Error(`npm run prebuild failed:\n${build.stderr}`);
@@ -29,34 +31,67 @@ beforeAll(() => {
   tarball = join(out, pack.stdout.trim().split('\n').at(-1)!);
   files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
   consumer = mkdtempSync(join(tmpdir(), 'linux-clone-consumer-'));
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
+  );
   // Offline: the dependencies come from the cache `npm install` filled; tests touch no network.
-  const install = npm(['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball], consumer);
+  const install = npm(
+    ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
+    consumer,
+  );
   if (install.status !== 0) throw new Error(`installing the tarball failed:\n${install.stderr}`);
 }, 600_000);
 
 describe('the packed tarball', () => {
-  it('ships dist/, the prebuild, native/ and binding.gyp, and no tests', () => {
+  it('ships dist/, the prebuild, native/, binding.gyp and the benchmark scripts, and no tests', () => {
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
     expect(files).toContain('package/dist/index.mjs');
     expect(files).toContain('package/binding.gyp');
     expect(files).toContain('package/native/child.cc');
     expect(files.some((f) => /^package\/prebuilds\/linux-x64\/.+\.node$/.test(f))).toBe(true);
-    expect(files.filter((f) => f.startsWith('package/test/') || f.startsWith('package/benchmarks/') || f.startsWith('package/build/'))).toEqual([]);
+    // `linux-clone bench` runs these; the results and charts of our own runs stay behind.
+    expect(files).toContain('package/benchmarks/run.js');
+    expect(files).toContain('package/benchmarks/c/posix_spawn.c');
+    expect(
+      files.filter(
+        (f) =>
+          f.startsWith('package/test/') ||
+          f.startsWith('package/benchmarks/results/') ||
+          f.startsWith('package/build/'),
+      ),
+    ).toEqual([]);
   });
 
   it('installs into an empty project from the prebuild, without compiling', () => {
     const installed = join(consumer, 'node_modules', 'linux-clone');
     expect(existsSync(join(installed, 'build'))).toBe(false);
-    expect(readdirSync(join(installed, 'prebuilds', 'linux-x64')).some((f) => f.endsWith('.node'))).toBe(true);
+    expect(
+      readdirSync(join(installed, 'prebuilds', 'linux-x64')).some((f) => f.endsWith('.node')),
+    ).toBe(true);
   });
 
   it('works through require and import', () => {
-    const cjs = spawnSync(process.execPath, ['-e', "require('linux-clone').run('echo', ['cjs']).then((r) => process.stdout.write(r.stdout))"], { cwd: consumer, encoding: 'utf8' });
+    const cjs = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        "require('linux-clone').run('echo', ['cjs']).then((r) => process.stdout.write(r.stdout))",
+      ],
+      { cwd: consumer, encoding: 'utf8' },
+    );
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout).toBe('cjs\n');
-    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "import { run } from 'linux-clone'; process.stdout.write((await run('echo', ['esm'])).stdout);"], { cwd: consumer, encoding: 'utf8' });
+    const esm = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { run } from 'linux-clone'; process.stdout.write((await run('echo', ['esm'])).stdout);",
+      ],
+      { cwd: consumer, encoding: 'utf8' },
+    );
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('esm\n');
   });
@@ -71,8 +106,24 @@ void child.wait();
 `,
     );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types')];
-    const result = spawnSync(process.execPath, [tsc, ...flags, join(consumer, 'use.mts')], { cwd: consumer, encoding: 'utf8' });
+    const flags = [
+      '--strict',
+      '--noEmit',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(ROOT, 'node_modules', '@types'),
+    ];
+    const result = spawnSync(process.execPath, [tsc, ...flags, join(consumer, 'use.mts')], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

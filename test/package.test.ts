@@ -21,7 +21,8 @@ describe('the package', () => {
       console.log(JSON.stringify(names.map((n) => [n, esm[n] !== undefined && esm[n] === cjs[n]])));`;
     const result = node(['--input-type=module', '-e', script]);
     expect(result.stderr).toBe('');
-    for (const [name, same] of JSON.parse(result.stdout) as Array<[string, boolean]>) expect([name, same]).toEqual([name, true]);
+    for (const [name, same] of JSON.parse(result.stdout) as Array<[string, boolean]>)
+      expect([name, same]).toEqual([name, true]);
   });
 
   it('its types pass tsc --strict in an ESM (nodenext) consumer and a CommonJS one', () => {
@@ -39,12 +40,30 @@ describe('the package', () => {
       // @ts-expect-error: not an option
       spawn('/bin/true', [], { nope: 1 });
       void [exit, task, sharing, error, run];`;
-    const names = '{ CloneError, CloneFlags, clone, explain, presets, run, spawn, tasks, type Child, type ExitInfo, type SharingReport }';
+    const names =
+      '{ CloneError, CloneFlags, clone, explain, presets, run, spawn, tasks, type Child, type ExitInfo, type SharingReport }';
     writeFileSync(join(dir, 'esm.mts'), `import ${names} from 'linux-clone';\n${use}\n`);
     writeFileSync(join(dir, 'cjs.cts'), `import ${names} from 'linux-clone';\n${use}\n`);
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types')];
-    const result = spawnSync(process.execPath, [tsc, ...flags, join(dir, 'esm.mts'), join(dir, 'cjs.cts')], { cwd: dir, encoding: 'utf8' });
+    const flags = [
+      '--strict',
+      '--noEmit',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(ROOT, 'node_modules', '@types'),
+    ];
+    const result = spawnSync(
+      process.execPath,
+      [tsc, ...flags, join(dir, 'esm.mts'), join(dir, 'cjs.cts')],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

@@ -1,10 +1,16 @@
-import { run, spawn } from '../lib';
+import { clone, run, spawn, tasks } from '../lib';
 import { openFdCount, zombieChildren } from './helpers';
 
 describe('run', () => {
   it('feeds input and collects stdout and stderr as strings', async () => {
     const result = await run('/bin/sh', ['-c', 'tr a-z A-Z; echo done >&2'], { input: 'hello' });
-    expect(result).toMatchObject({ stdout: 'HELLO', stderr: 'done\n', exitCode: 0, signal: null, timedOut: false });
+    expect(result).toMatchObject({
+      stdout: 'HELLO',
+      stderr: 'done\n',
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+    });
     expect(result.flags).toBe('CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD');
   });
 
@@ -35,13 +41,21 @@ describe('run', () => {
     const controller = new AbortController();
     const pending = run('sleep', ['10'], { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('enough')), 30);
-    await expect(pending).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: new Error('enough') });
-    await expect(run('/bin/true', [], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    await expect(pending).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      cause: new Error('enough'),
+    });
+    await expect(run('/bin/true', [], { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORT_ERR',
+    });
     expect(zombieChildren()).toEqual([]);
   });
 
   it('ignores a child that does not read its input', async () => {
-    await expect(run('/bin/true', [], { input: 'x'.repeat(1 << 20) })).resolves.toMatchObject({ exitCode: 0 });
+    await expect(run('/bin/true', [], { input: 'x'.repeat(1 << 20) })).resolves.toMatchObject({
+      exitCode: 0,
+    });
   });
 });
 
@@ -53,25 +67,81 @@ describe('bad input is refused with coded errors before anything is cloned, and 
     ['args not strings', () => spawn('/bin/true', [1] as never), 'ERR_INVALID_ARG_TYPE'],
     ['NUL in an arg', () => spawn('/bin/true', ['a\0b']), 'ERR_INVALID_ARG_VALUE'],
     ['options not an object', () => spawn('/bin/true', [], 5 as never), 'ERR_INVALID_ARG_TYPE'],
-    ['unknown option', () => spawn('/bin/true', [], { cdw: '/' } as never), 'ERR_INVALID_ARG_VALUE'],
+    [
+      'unknown option',
+      () => spawn('/bin/true', [], { cdw: '/' } as never),
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['bad flags type', () => spawn('/bin/true', [], { flags: 3 as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['unknown flag', () => spawn('/bin/true', [], { flags: 'CLONE_NEWPIDS' }), 'ERR_UNKNOWN_CLONE_FLAG'],
+    [
+      'unknown flag',
+      () => spawn('/bin/true', [], { flags: 'CLONE_NEWPIDS' }),
+      'ERR_UNKNOWN_CLONE_FLAG',
+    ],
     ['unknown bits', () => spawn('/bin/true', [], { flags: 1n << 50n }), 'ERR_UNKNOWN_CLONE_FLAG'],
-    ['refused flag', () => spawn('/bin/true', [], { flags: 'CLONE_FILES' }), 'ERR_INVALID_CLONE_FLAGS'],
-    ['fastPath not boolean', () => spawn('/bin/true', [], { fastPath: 'no' as never }), 'ERR_INVALID_ARG_TYPE'],
+    [
+      'refused flag',
+      () => spawn('/bin/true', [], { flags: 'CLONE_FILES' }),
+      'ERR_INVALID_CLONE_FLAGS',
+    ],
+    [
+      'fastPath not boolean',
+      () => spawn('/bin/true', [], { fastPath: 'no' as never }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
     ['cwd not a string', () => spawn('/bin/true', [], { cwd: 1 as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['env not an object', () => spawn('/bin/true', [], { env: 'A=1' as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['env value not a string', () => spawn('/bin/true', [], { env: { A: 1 } as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['env key with =', () => spawn('/bin/true', [], { env: { 'A=B': '1' } }), 'ERR_INVALID_ARG_VALUE'],
-    ['stdio bad string', () => spawn('/bin/true', [], { stdio: 'piped' as never }), 'ERR_INVALID_ARG_VALUE'],
+    [
+      'env not an object',
+      () => spawn('/bin/true', [], { env: 'A=1' as never }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
+    [
+      'env value not a string',
+      () => spawn('/bin/true', [], { env: { A: 1 } as never }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
+    [
+      'env key with =',
+      () => spawn('/bin/true', [], { env: { 'A=B': '1' } }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'stdio bad string',
+      () => spawn('/bin/true', [], { stdio: 'piped' as never }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['stdio bad type', () => spawn('/bin/true', [], { stdio: 7 as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['stdio negative fd', () => spawn('/bin/true', [], { stdio: [-1] as never }), 'ERR_OUT_OF_RANGE'],
+    [
+      'stdio negative fd',
+      () => spawn('/bin/true', [], { stdio: [-1] as never }),
+      'ERR_OUT_OF_RANGE',
+    ],
     ['stdio closed fd', () => spawn('/bin/true', [], { stdio: [987654] }), 'EBADF'],
-    ['too many stdio slots', () => spawn('/bin/true', [], { stdio: new Array(2000).fill('ignore') }), 'ERR_OUT_OF_RANGE'],
-    ['exitSignal unknown', () => spawn('/bin/true', [], { exitSignal: 'SIGFOO' as never }), 'ERR_INVALID_ARG_VALUE'],
-    ['exitSignal out of range', () => spawn('/bin/true', [], { exitSignal: 99 }), 'ERR_OUT_OF_RANGE'],
-    ['pdeathsig wrong type', () => spawn('/bin/true', [], { pdeathsig: true as never }), 'ERR_INVALID_ARG_TYPE'],
-    ['setsid not boolean', () => spawn('/bin/true', [], { setsid: 1 as never }), 'ERR_INVALID_ARG_TYPE'],
+    [
+      'too many stdio slots',
+      () => spawn('/bin/true', [], { stdio: new Array(2000).fill('ignore') }),
+      'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'exitSignal unknown',
+      () => spawn('/bin/true', [], { exitSignal: 'SIGFOO' as never }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'exitSignal out of range',
+      () => spawn('/bin/true', [], { exitSignal: 99 }),
+      'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'pdeathsig wrong type',
+      () => spawn('/bin/true', [], { pdeathsig: true as never }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
+    [
+      'setsid not boolean',
+      () => spawn('/bin/true', [], { setsid: 1 as never }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
   ];
 
   it.each(cases)('%s', (_name, call, code) => {
@@ -93,7 +163,9 @@ describe('bad input is refused with coded errors before anything is cloned, and 
 
   it('kill refuses a bad signal', async () => {
     const child = spawn('/bin/true', [], { stdio: 'ignore' });
-    expect(() => child.kill('SIGNOPE' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => child.kill('SIGNOPE')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(() => child.kill(0.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     await child.wait();
   });
@@ -106,16 +178,24 @@ describe('bad input is refused with coded errors before anything is cloned, and 
     ['SIGRT_1', 'the C library uses it (setuid broadcast)'],
     ['SIGUSR2', 'its default action ends Node'],
   ])('an exit signal that would hurt Node is refused: %s (%s)', (signal) => {
-    const { clone, tasks } = require('../lib') as typeof import('../lib');
-    expect(() => spawn('/bin/true', [], { exitSignal: signal as never })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
-    expect(() => clone(tasks.exit(0), { exitSignal: signal as never })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
-    expect(() => clone(tasks.exit(0), { flags: `CLONE_VM|${signal}` })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }));
+    expect(() => spawn('/bin/true', [], { exitSignal: signal as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }),
+    );
+    expect(() => clone(tasks.exit(0), { exitSignal: signal as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }),
+    );
+    expect(() => clone(tasks.exit(0), { flags: `CLONE_VM|${signal}` })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSAFE_EXIT_SIGNAL' }),
+    );
   });
 
   it('an exit signal the program listens for, or that Node ignores, is allowed', async () => {
-    const { clone, tasks } = require('../lib') as typeof import('../lib');
-    await expect(clone(tasks.exit(0), { exitSignal: 'SIGPIPE' }).wait()).resolves.toMatchObject({ exitCode: 0 });
-    await expect(clone(tasks.exit(0), { exitSignal: 'SIGURG' }).wait()).resolves.toMatchObject({ exitCode: 0 });
+    await expect(clone(tasks.exit(0), { exitSignal: 'SIGPIPE' }).wait()).resolves.toMatchObject({
+      exitCode: 0,
+    });
+    await expect(clone(tasks.exit(0), { exitSignal: 'SIGURG' }).wait()).resolves.toMatchObject({
+      exitCode: 0,
+    });
   });
 
   it('every refusal left no zombie behind', () => {

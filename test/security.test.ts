@@ -2,7 +2,7 @@
 // descriptor of Node's reaches a child, a given env is the whole env, and a
 // setuid binary raises nothing under noNewPrivs.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,13 +14,17 @@ describe('security promises', () => {
     // Descriptors opened the ways Node opens them, some without O_CLOEXEC's help from us.
     const extra = [openSync('/etc/hostname', 'r'), openSync('/dev/null', 'r')];
     const list = 'for f in /proc/self/fd/*; do echo "${f##*/}"; done';
-    for (const options of [{}, { fastPath: false }, { flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS', mapRootUser: true, mountProc: true }]) {
+    for (const options of [
+      {},
+      { fastPath: false },
+      { flags: 'CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS', mapRootUser: true, mountProc: true },
+    ]) {
       const { stdout } = await run('/bin/sh', ['-c', list], options);
       // 0–2 and the directory the shell's glob reads (the lowest free number).
       const fds = String(stdout).trim().split('\n').map(Number);
       expect(fds.filter((fd: number) => fd > 3)).toEqual([]);
     }
-    for (const fd of extra) require('node:fs').closeSync(fd);
+    for (const fd of extra) closeSync(fd);
   });
 
   it('a given env is the child’s whole environment: nothing of Node’s leaks', async () => {
@@ -49,7 +53,11 @@ describe('security promises', () => {
           const sandboxed = await lib.run(${JSON.stringify(id)}, ['-u'], { seccomp: { deny: ['ptrace'] } });
           console.log(JSON.stringify([plain.stdout, locked.stdout, sandboxed.stdout]));
         })();`;
-      const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
+      const result = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script],
+        { encoding: 'utf8' },
+      );
       expect(result.stderr).toBe('');
       // Without it the bit works (so the test can fail); with it, and with seccomp, which implies it, it does not.
       expect(JSON.parse(result.stdout)).toEqual(['0\n', '65534\n', '65534\n']);

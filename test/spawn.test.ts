@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { CloneError, CloneFlags, presets, run, spawn } from '../lib';
-import { execStackCount, mappingCount, openFdCount, processRunning, runNodeScript, sleep, zombieChildren } from './helpers';
+import {
+  execStackCount,
+  mappingCount,
+  openFdCount,
+  processRunning,
+  runNodeScript,
+  sleep,
+  zombieChildren,
+} from './helpers';
 
 const scratch = mkdtempSync(join(tmpdir(), 'linux-clone-spawn-'));
 
@@ -34,14 +42,22 @@ describe('spawn', () => {
     const args = await run('sh', ['-c', 'echo "$0|$1"', 'a b', 'c']);
     expect(args.stdout).toBe('a b|c\n');
     const argv = (text: string | Buffer) => String(text).split('\0').slice(0, -1);
-    expect(argv((await run('cat', ['/proc/self/cmdline'])).stdout)).toEqual(['cat', '/proc/self/cmdline']);
-    expect(argv((await run('cat', ['/proc/self/cmdline'], { argv0: 'my-cat' })).stdout)).toEqual(['my-cat', '/proc/self/cmdline']);
+    expect(argv((await run('cat', ['/proc/self/cmdline'])).stdout)).toEqual([
+      'cat',
+      '/proc/self/cmdline',
+    ]);
+    expect(argv((await run('cat', ['/proc/self/cmdline'], { argv0: 'my-cat' })).stdout)).toEqual([
+      'my-cat',
+      '/proc/self/cmdline',
+    ]);
   });
 
   it('uses process.env by default, and only the given env when one is given', async () => {
     process.env.LINUX_CLONE_TEST_VAR = 'from-node';
     try {
-      expect((await run('/bin/sh', ['-c', 'echo $LINUX_CLONE_TEST_VAR'])).stdout).toBe('from-node\n');
+      expect((await run('/bin/sh', ['-c', 'echo $LINUX_CLONE_TEST_VAR'])).stdout).toBe(
+        'from-node\n',
+      );
       const given = await run('/usr/bin/env', [], { env: { ONLY: '1', SKIPPED: undefined } });
       expect(given.stdout).toBe('ONLY=1\n');
     } finally {
@@ -60,7 +76,9 @@ describe('spawn', () => {
 
   it('changes to cwd, a string or a file URL', async () => {
     expect((await run('/bin/pwd', [], { cwd: scratch })).stdout).toBe(`${scratch}\n`);
-    expect((await run('/bin/pwd', [], { cwd: new URL(`file://${scratch}`) })).stdout).toBe(`${scratch}\n`);
+    expect((await run('/bin/pwd', [], { cwd: new URL(`file://${scratch}`) })).stdout).toBe(
+      `${scratch}\n`,
+    );
   });
 
   describe('failures before exec reject with a coded CloneError, the child already reaped', () => {
@@ -78,12 +96,23 @@ describe('spawn', () => {
     };
 
     it('ENOENT from execve, with the path', () => {
-      const error = expectFailure(() => spawn('/no/such/program'), { code: 'ENOENT', errno: -2, syscall: 'execve', path: '/no/such/program' });
-      expect(error.message).toBe("ENOENT: no such file or directory, execve '/no/such/program' (no such program)");
+      const error = expectFailure(() => spawn('/no/such/program'), {
+        code: 'ENOENT',
+        errno: -2,
+        syscall: 'execve',
+        path: '/no/such/program',
+      });
+      expect(error.message).toBe(
+        "ENOENT: no such file or directory, execve '/no/such/program' (no such program)",
+      );
     });
 
     it('ENOENT from the PATH search, before any clone', () => {
-      expectFailure(() => spawn('no-such-program-anywhere'), { code: 'ENOENT', syscall: 'execve', path: 'no-such-program-anywhere' });
+      expectFailure(() => spawn('no-such-program-anywhere'), {
+        code: 'ENOENT',
+        syscall: 'execve',
+        path: 'no-such-program-anywhere',
+      });
     });
 
     it('EACCES for a file without the execute bit', () => {
@@ -101,7 +130,10 @@ describe('spawn', () => {
     });
 
     it('E2BIG for an argument over the kernel limit', () => {
-      expectFailure(() => spawn('/bin/true', ['x'.repeat(200 * 1024)]), { code: 'E2BIG', syscall: 'execve' });
+      expectFailure(() => spawn('/bin/true', ['x'.repeat(200 * 1024)]), {
+        code: 'E2BIG',
+        syscall: 'execve',
+      });
     });
 
     it('chdir failures name the directory', () => {
@@ -113,7 +145,10 @@ describe('spawn', () => {
     });
 
     it('run rejects with the same error', async () => {
-      await expect(run('/no/such/program')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'execve' });
+      await expect(run('/no/such/program')).rejects.toMatchObject({
+        code: 'ENOENT',
+        syscall: 'execve',
+      });
     });
   });
 
@@ -137,7 +172,11 @@ describe('spawn', () => {
       const file = join(scratch, 'stdout.txt');
       const fd = openSync(file, 'w');
       try {
-        const child = spawn('/bin/sh', ['-c', 'echo to-file; readlink /proc/self/fd/0; readlink /proc/self/fd/2'], { stdio: ['ignore', fd, 'inherit'] });
+        const child = spawn(
+          '/bin/sh',
+          ['-c', 'echo to-file; readlink /proc/self/fd/0; readlink /proc/self/fd/2'],
+          { stdio: ['ignore', fd, 'inherit'] },
+        );
         expect(child.stdio).toEqual([null, null, null]);
         await child.wait();
       } finally {
@@ -149,7 +188,7 @@ describe('spawn', () => {
       expect(stderr).toBe(readlinkSelf(2));
     });
 
-    it('swapping stdout and stderr keeps them apart', async () => {
+    it('swapping stdout and stderr keeps them apart', () => {
       const out = join(scratch, 'a.txt');
       const err = join(scratch, 'b.txt');
       const outFd = openSync(out, 'w');
@@ -157,7 +196,9 @@ describe('spawn', () => {
       try {
         // Two hops: first put the files on 1 and 2, then ask a child to swap them.
         const script = `require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))}).spawn('/bin/sh', ['-c', 'echo one; echo two >&2'], { stdio: ['ignore', 2, 1] }).wait()`;
-        const result = spawnSync(process.execPath, ['-e', script], { stdio: ['ignore', outFd, errFd] });
+        const result = spawnSync(process.execPath, ['-e', script], {
+          stdio: ['ignore', outFd, errFd],
+        });
         expect(result.status).toBe(0);
       } finally {
         closeSync(outFd);
@@ -172,7 +213,11 @@ describe('spawn', () => {
       try {
         const result = await run('/bin/ls', ['/proc/self/fd']);
         // ls itself opens one fd to read the directory.
-        const fds = String(result.stdout).trim().split('\n').map(Number).sort((a: number, b: number) => a - b);
+        const fds = String(result.stdout)
+          .trim()
+          .split('\n')
+          .map(Number)
+          .sort((a: number, b: number) => a - b);
         expect(fds.slice(0, 3)).toEqual([0, 1, 2]);
         expect(fds.length).toBe(4);
         expect(fds).not.toContain(leaky);
@@ -184,7 +229,9 @@ describe('spawn', () => {
     it('extra slots reach the child; ignored ones above 2 are closed', async () => {
       const fd = openSync(join(scratch, 'slot3.txt'), 'w');
       try {
-        const result = await run('/bin/ls', ['/proc/self/fd'], { stdio: ['pipe', 'pipe', 'pipe', fd, 'ignore'] });
+        const result = await run('/bin/ls', ['/proc/self/fd'], {
+          stdio: ['pipe', 'pipe', 'pipe', fd, 'ignore'],
+        });
         const fds = String(result.stdout).trim().split('\n').map(Number);
         expect(fds).toContain(3);
         expect(fds).not.toContain(4 + 100);
@@ -213,9 +260,13 @@ describe('spawn', () => {
         });`);
       const { parent, child } = JSON.parse(out) as Record<string, Record<string, string>>;
       const sigbit = (n: number) => 1n << BigInt(n - 1);
-      expect(BigInt(`0x${parent!.caught}`) & sigbit(28)).not.toBe(0n); // SIGWINCH caught by Node
-      expect(BigInt(`0x${parent!.ignored}`) & sigbit(13)).not.toBe(0n); // SIGPIPE ignored by Node
-      expect(child).toEqual({ blocked: '0000000000000000', ignored: '0000000000000000', caught: '0000000000000000' });
+      expect(BigInt(`0x${parent.caught}`) & sigbit(28)).not.toBe(0n); // SIGWINCH caught by Node
+      expect(BigInt(`0x${parent.ignored}`) & sigbit(13)).not.toBe(0n); // SIGPIPE ignored by Node
+      expect(child).toEqual({
+        blocked: '0000000000000000',
+        ignored: '0000000000000000',
+        caught: '0000000000000000',
+      });
     });
 
     it("Node's own signal handling keeps working beside the library", () => {
@@ -242,11 +293,18 @@ describe('spawn', () => {
           await new Promise((r) => setTimeout(r, 100));
           console.log(JSON.stringify([String(a.flags), ea.exitCode, String(b.flags), eb.exitCode, usr2]));
         })();`);
-      expect(JSON.parse(out)).toEqual(['CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGUSR2', 4, 'CLONE_VM|CLONE_PIDFD|CLONE_VFORK', 5, 0]);
+      expect(JSON.parse(out)).toEqual([
+        'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGUSR2',
+        4,
+        'CLONE_VM|CLONE_PIDFD|CLONE_VFORK',
+        5,
+        0,
+      ]);
     });
 
     it('pdeathsig kills the child when the Node that spawned it dies', async () => {
-      const status = (await run('/bin/cat', ['/proc/self/status'], { pdeathsig: 'SIGKILL' })).stdout;
+      const status = (await run('/bin/cat', ['/proc/self/status'], { pdeathsig: 'SIGKILL' }))
+        .stdout;
       expect(status).toMatch(/^Name:\s+cat$/m);
       // A second Node spawns a long sleeper with pdeathsig, then is SIGKILLed.
       const marker = join(scratch, 'orphan-pid');
@@ -258,7 +316,12 @@ describe('spawn', () => {
     });
 
     it('setsid starts a new session', async () => {
-      const out = String((await run('/bin/sh', ['-c', 'echo $$; cut -d" " -f6 /proc/$$/stat'], { setsid: true })).stdout).trim().split('\n');
+      const out = String(
+        (await run('/bin/sh', ['-c', 'echo $$; cut -d" " -f6 /proc/$$/stat'], { setsid: true }))
+          .stdout,
+      )
+        .trim()
+        .split('\n');
       expect(out[1]).toBe(out[0]); // session id == its own pid
     });
   });
@@ -292,7 +355,7 @@ describe('spawn', () => {
     });
 
     it('Symbol.asyncDispose kills and reaps', async () => {
-      let pid = 0;
+      let pid: number;
       {
         await using child = spawn('sleep', ['30'], { stdio: 'ignore' });
         pid = child.pid;
@@ -309,9 +372,16 @@ describe('spawn', () => {
     });
 
     it('coexists with child_process, each reaping only its own', async () => {
-      const mine = Array.from({ length: 20 }, () => spawn('/bin/sh', ['-c', 'exit 9'], { stdio: 'ignore' }));
-      const theirs = Array.from({ length: 20 }, () => promisify(execFile)('/bin/sh', ['-c', 'echo node']));
-      const [a, b] = await Promise.all([Promise.all(mine.map((c) => c.wait())), Promise.all(theirs)]);
+      const mine = Array.from({ length: 20 }, () =>
+        spawn('/bin/sh', ['-c', 'exit 9'], { stdio: 'ignore' }),
+      );
+      const theirs = Array.from({ length: 20 }, () =>
+        promisify(execFile)('/bin/sh', ['-c', 'echo node']),
+      );
+      const [a, b] = await Promise.all([
+        Promise.all(mine.map((c) => c.wait())),
+        Promise.all(theirs),
+      ]);
       expect(a.every((e) => e.exitCode === 9)).toBe(true);
       expect(b.every((r) => r.stdout === 'node\n')).toBe(true);
     });
@@ -319,15 +389,25 @@ describe('spawn', () => {
 
   describe('flags', () => {
     it('the fast path can be turned off: a fork-like child', async () => {
-      const child = spawn('/bin/true', [], { flags: presets.process, fastPath: false, stdio: 'ignore' });
-      expect(String(child.flags)).toBe('CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD');
+      const child = spawn('/bin/true', [], {
+        flags: presets.process,
+        fastPath: false,
+        stdio: 'ignore',
+      });
+      expect(String(child.flags)).toBe(
+        'CLONE_PIDFD|CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD',
+      );
       expect((await child.wait()).exitCode).toBe(0);
     });
 
     it('namespace flags isolate the child', async () => {
-      const result = await run('/bin/sh', ['-c', 'echo $$; hostname inside; hostname'], { flags: 'CLONE_NEWPID|CLONE_NEWUTS' });
+      const result = await run('/bin/sh', ['-c', 'echo $$; hostname inside; hostname'], {
+        flags: 'CLONE_NEWPID|CLONE_NEWUTS',
+      });
       expect(result.stdout).toBe('1\ninside\n');
-      expect(result.flags).toBe('CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD');
+      expect(result.flags).toBe(
+        'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|CLONE_NEWPID|SIGCHLD',
+      );
       expect((await run('hostname')).stdout).not.toBe('inside\n');
     });
 
@@ -340,17 +420,30 @@ describe('spawn', () => {
       ['CLONE_PARENT', /sibling/],
       ['CLONE_INTO_CGROUP', /cgroup/],
     ])('refuses %s before cloning', (flags, why) => {
-      expect(() => spawn('/bin/true', [], { flags })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS', message: expect.stringMatching(why) }));
+      expect(() => spawn('/bin/true', [], { flags })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_CLONE_FLAGS',
+          message: expect.stringMatching(why),
+        }),
+      );
     });
 
     it('refuses a set the kernel would refuse, quoting the rule', () => {
       expect(() => spawn('/bin/true', [], { flags: 'CLONE_NEWIPC|CLONE_SYSVSEM' })).toThrow(
-        expect.objectContaining({ code: 'ERR_INVALID_CLONE_FLAGS', rule: 'both CLONE_NEWIPC and CLONE_SYSVSEM were specified' }),
+        expect.objectContaining({
+          code: 'ERR_INVALID_CLONE_FLAGS',
+          rule: 'both CLONE_NEWIPC and CLONE_SYSVSEM were specified',
+        }),
       );
     });
 
     it('accepts every FlagsLike form', () => {
-      for (const flags of ['CLONE_NEWUTS', CloneFlags.of('NEWUTS'), 0x4000000n, ['NEWUTS'] as const]) {
+      for (const flags of [
+        'CLONE_NEWUTS',
+        CloneFlags.of('NEWUTS'),
+        0x4000000n,
+        ['NEWUTS'] as const,
+      ]) {
         const child = spawn('/bin/true', [], { flags: flags as never, stdio: 'ignore' });
         expect(child.flags.has('NEWUTS')).toBe(true);
         child.waitSync();
@@ -360,7 +453,9 @@ describe('spawn', () => {
 
   describe('scale and hygiene', () => {
     it('500 concurrent spawns are all reaped', async () => {
-      const children = Array.from({ length: 500 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${i % 200}`], { stdio: 'ignore' }));
+      const children = Array.from({ length: 500 }, (_, i) =>
+        spawn('/bin/sh', ['-c', `exit ${i % 200}`], { stdio: 'ignore' }),
+      );
       const exits = await Promise.all(children.map((c) => c.wait()));
       expect(exits.map((e) => e.exitCode)).toEqual(children.map((_, i) => i % 200));
       expect(zombieChildren()).toEqual([]);
@@ -381,7 +476,11 @@ describe('spawn', () => {
       const maps = mappingCount();
       const stacks = execStackCount();
       for (let batch = 0; batch < 10; batch++) {
-        await Promise.all(Array.from({ length: 100 }, () => spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] }).wait()));
+        await Promise.all(
+          Array.from({ length: 100 }, () =>
+            spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] }).wait(),
+          ),
+        );
       }
       await sleep(50); // let the streams of the last batch close
       expect(zombieChildren()).toEqual([]);
@@ -394,5 +493,7 @@ describe('spawn', () => {
 });
 
 function readlinkSelf(fd: number): string {
-  return spawnSync('readlink', [`/proc/${process.pid}/fd/${fd}`], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync('readlink', [`/proc/${process.pid}/fd/${fd}`], {
+    encoding: 'utf8',
+  }).stdout.trim();
 }

@@ -9,13 +9,21 @@ import { parse } from 'yaml';
 
 import { ROOT } from './helpers';
 
-type Workflow = { name: string; on: Record<string, unknown>; jobs: Record<string, { 'runs-on': string; steps: Array<{ run?: string; uses?: string }> }> };
+type Workflow = {
+  name: string;
+  on: Record<string, unknown>;
+  jobs: Record<string, { 'runs-on': string; steps: Array<{ run?: string; uses?: string }> }>;
+};
 
 function workflow(name: string): Workflow {
-  return parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8'), { strict: true, uniqueKeys: true }) as Workflow;
+  return parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8'), {
+    strict: true,
+    uniqueKeys: true,
+  }) as Workflow;
 }
 
-const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
+const runs = (w: Workflow) =>
+  Object.values(w.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
 
 describe('workflows', () => {
   it('ci.yml runs .ci/run as root on pushes and pull requests, and checks the glibc floor', () => {
@@ -30,13 +38,25 @@ describe('workflows', () => {
     expect(prebuild.on).toEqual({ push: { tags: ['v*'] } });
     const steps = runs(prebuild);
     expect(steps).toContain('npm run prebuild');
-    expect(steps).toContainEqual(expect.stringContaining('scripts/check-glibc.sh prebuilds/linux-x64/'));
-    expect(Object.values(prebuild.jobs).flatMap((j) => j.steps.map((s) => s.uses))).toContainEqual(expect.stringMatching(/^softprops\/action-gh-release@/));
+    expect(steps).toContainEqual(
+      expect.stringContaining('scripts/check-glibc.sh prebuilds/linux-x64/'),
+    );
+    expect(Object.values(prebuild.jobs).flatMap((j) => j.steps.map((s) => s.uses))).toContainEqual(
+      expect.stringMatching(/^softprops\/action-gh-release@/),
+    );
   });
 
   it('the glibc floor check passes on this build and fails above it', () => {
     const addon = join(ROOT, 'build', 'Release', 'linux_clone.node');
-    expect(execFileSync('bash', [join(ROOT, 'scripts', 'check-glibc.sh'), addon, '2.28'], { encoding: 'utf8' })).toMatch(/needs glibc 2\.\d+/);
-    expect(() => execFileSync('bash', [join(ROOT, 'scripts', 'check-glibc.sh'), addon, '2.2'], { stdio: 'pipe' })).toThrow();
+    expect(
+      execFileSync('bash', [join(ROOT, 'scripts', 'check-glibc.sh'), addon, '2.28'], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/needs glibc 2\.\d+/);
+    expect(() =>
+      execFileSync('bash', [join(ROOT, 'scripts', 'check-glibc.sh'), addon, '2.2'], {
+        stdio: 'pipe',
+      }),
+    ).toThrow();
   });
 });

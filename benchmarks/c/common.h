@@ -13,18 +13,18 @@ static inline long long now_ns(void) {
 }
 
 /* MIB mebibytes, every page written; NULL (and no memory) for 0. Exits on failure. */
-static inline char *touch_mib(long mib) {
+static inline char* touch_mib(long mib) {
   size_t size = (size_t)mib << 20;
   if (size == 0) return NULL;
-  char *memory = malloc(size);
+  char* memory = malloc(size);
   if (memory == NULL) exit(1);
   memset(memory, 1, size);
   return memory;
 }
 
 /* LENGTH ints with the lab's values, 0-999. Exits on failure. */
-static inline int *lab_array(long length) {
-  int *data = malloc(sizeof(int) * (size_t)length);
+static inline int* lab_array(long length) {
+  int* data = malloc(sizeof(int) * (size_t)length);
   if (data == NULL) exit(1);
   for (long i = 0; i < length; i++) data[i] = (int)(i % 1000);
   return data;

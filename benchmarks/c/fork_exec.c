@@ -10,14 +10,14 @@
 
 #include "common.h"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: fork_exec ITERATIONS TOUCH_MIB PROGRAM\n");
     return 2;
   }
   long iterations = atol(argv[1]);
-  char *memory = touch_mib(atol(argv[2]));
-  char *child_argv[] = {argv[3], NULL};
+  char* memory = touch_mib(atol(argv[2]));
+  char* child_argv[] = {argv[3], NULL};
   long long start = now_ns();
   for (long i = 0; i < iterations; i++) {
     int status;

@@ -6,9 +6,9 @@
 
 #include "common.h"
 
-static void *task(void *arg) { return arg; }
+static void* task(void* arg) { return arg; }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long iterations = argc > 1 ? atol(argv[1]) : 10000;
   long long start = now_ns();
   for (long i = 0; i < iterations; i++) {

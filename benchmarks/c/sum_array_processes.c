@@ -10,11 +10,11 @@
 
 #include "common.h"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long length = argc > 1 ? atol(argv[1]) : 100000000;
   int workers = argc > 2 ? atoi(argv[2]) : 1;
   if (workers < 1 || workers > 64) return 1;
-  int *data = lab_array(length);
+  int* data = lab_array(length);
   int fds[64][2];
   long chunk = (length + workers - 1) / workers;
   long long start = now_ns();

@@ -9,24 +9,24 @@
 #include "common.h"
 
 struct slice {
-  const int *data;
+  const int* data;
   long start, end;
   long long sum;
 };
 
-static void *sum_slice(void *arg) {
-  struct slice *s = arg;
+static void* sum_slice(void* arg) {
+  struct slice* s = arg;
   long long sum = 0;
   for (long i = s->start; i < s->end; i++) sum += s->data[i];
   s->sum = sum;
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long length = argc > 1 ? atol(argv[1]) : 100000000;
   int workers = argc > 2 ? atoi(argv[2]) : 1;
   if (workers < 1 || workers > 64) return 1;
-  int *data = lab_array(length);
+  int* data = lab_array(length);
   pthread_t threads[64];
   struct slice slices[64];
   long chunk = (length + workers - 1) / workers;

@@ -5,7 +5,9 @@
 // and resource deltas, read from /proc.
 const { appendFileSync, readdirSync, readFileSync } = require('node:fs');
 
-const { clone, CloneFlags, FLAG_BITS, presets, spawn, tasks } = require(process.env.LINUX_CLONE_DIST);
+const { clone, CloneFlags, FLAG_BITS, presets, spawn, tasks } = require(
+  process.env.LINUX_CLONE_DIST,
+);
 
 const ITERATIONS = Number(process.env.LINUX_CLONE_FUZZ_ITERATIONS ?? 3000);
 const SEED = Number(process.env.LINUX_CLONE_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -26,7 +28,32 @@ const random = prng(SEED);
 const pick = (items) => items[Math.floor(random() * items.length)];
 const chance = (p) => random() < p;
 const KNOWN = Object.entries(FLAG_BITS);
-const ODD_VALUES = [undefined, null, 0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, '', 'x', '0x10', true, false, [], {}, [1, 2], 10n, -1n, Symbol('s'), () => 1, new Date(0), /re/, new Uint8Array(3)];
+const ODD_VALUES = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 53,
+  '',
+  'x',
+  '0x10',
+  true,
+  false,
+  [],
+  {},
+  [1, 2],
+  10n,
+  -1n,
+  Symbol('s'),
+  () => 1,
+  new Date(0),
+  /re/,
+  new Uint8Array(3),
+];
 
 function randomWord() {
   let word = 0n;
@@ -60,11 +87,36 @@ function randomFlags() {
 }
 
 function randomSignal() {
-  return pick([undefined, null, 0, 'SIGCHLD', 'SIGUSR1', 'SIGRT_3', 'SIGKILL', Math.floor(random() * 80) - 5, ...ODD_VALUES]);
+  return pick([
+    undefined,
+    null,
+    0,
+    'SIGCHLD',
+    'SIGUSR1',
+    'SIGRT_3',
+    'SIGKILL',
+    Math.floor(random() * 80) - 5,
+    ...ODD_VALUES,
+  ]);
 }
 
 function randomStackSize() {
-  return pick([undefined, 0, -1, -4096, 1, 4096, 16 * 1024, 65536, 1 << 20, 2 ** 30, 2 ** 30 + 4096, 2 ** 40, Number.MAX_SAFE_INTEGER, ...ODD_VALUES]);
+  return pick([
+    undefined,
+    0,
+    -1,
+    -4096,
+    1,
+    4096,
+    16 * 1024,
+    65536,
+    1 << 20,
+    2 ** 30,
+    2 ** 30 + 4096,
+    2 ** 40,
+    Number.MAX_SAFE_INTEGER,
+    ...ODD_VALUES,
+  ]);
 }
 
 function randomSpawnOptions() {
@@ -74,19 +126,38 @@ function randomSpawnOptions() {
   if (chance(0.3)) options.exitSignal = randomSignal();
   if (chance(0.2)) options.pdeathsig = randomSignal();
   if (chance(0.2)) options.fastPath = pick([true, false, ...ODD_VALUES]);
-  if (chance(0.1)) options.stdio = pick(['pipe', 'ignore', 'inherit', ['ignore', 'pipe'], [0, 1, 2], [99999], ...ODD_VALUES]);
+  if (chance(0.1))
+    options.stdio = pick([
+      'pipe',
+      'ignore',
+      'inherit',
+      ['ignore', 'pipe'],
+      [0, 1, 2],
+      [99999],
+      ...ODD_VALUES,
+    ]);
   if (chance(0.1)) options.env = pick([{}, { A: '1' }, { A: 1 }, { 'A=B': 'x' }, ...ODD_VALUES]);
   if (chance(0.1)) options.cwd = pick(['/', '/no/such', '/etc/passwd', ...ODD_VALUES]);
   if (chance(0.05)) options[pick(['cdw', 'flag', 'uid', '__proto__x'])] = 1;
   if (chance(0.1)) options.hostname = pick(['fuzz', 'x'.repeat(70), ...ODD_VALUES]);
   if (chance(0.05)) options.mapRootUser = pick([true, ...ODD_VALUES]);
   if (chance(0.05)) options.mountProc = pick([true, ...ODD_VALUES]);
-  if (chance(0.05)) options.rlimits = pick([{ nofile: 64 }, { nofile: -1 }, { bogus: 1 }, ...ODD_VALUES]);
-  if (chance(0.05)) options.seccomp = pick([{ deny: ['ptrace'] }, { deny: ['nope'] }, { deny: 5 }, ...ODD_VALUES]);
-  if (chance(0.05)) options.timeOffsets = pick([{ monotonic: 1 }, { monotonic: NaN }, ...ODD_VALUES]);
-  if (chance(0.05)) options.uidMap = pick([[{ containerId: 0, hostId: 0, size: 1 }], [{}], ...ODD_VALUES]);
-  if (chance(0.05)) options.mounts = pick([[{ type: 'tmpfs', target: '/tmp' }], [{ type: 'bind' }], ...ODD_VALUES]);
-  if (chance(0.03)) options.enter = pick([{ target: process.pid, namespaces: ['uts'] }, { target: -1, namespaces: [] }, ...ODD_VALUES]);
+  if (chance(0.05))
+    options.rlimits = pick([{ nofile: 64 }, { nofile: -1 }, { bogus: 1 }, ...ODD_VALUES]);
+  if (chance(0.05))
+    options.seccomp = pick([{ deny: ['ptrace'] }, { deny: ['nope'] }, { deny: 5 }, ...ODD_VALUES]);
+  if (chance(0.05))
+    options.timeOffsets = pick([{ monotonic: 1 }, { monotonic: NaN }, ...ODD_VALUES]);
+  if (chance(0.05))
+    options.uidMap = pick([[{ containerId: 0, hostId: 0, size: 1 }], [{}], ...ODD_VALUES]);
+  if (chance(0.05))
+    options.mounts = pick([[{ type: 'tmpfs', target: '/tmp' }], [{ type: 'bind' }], ...ODD_VALUES]);
+  if (chance(0.03))
+    options.enter = pick([
+      { target: process.pid, namespaces: ['uts'] },
+      { target: -1, namespaces: [] },
+      ...ODD_VALUES,
+    ]);
   return options;
 }
 
@@ -100,13 +171,14 @@ function randomCloneOptions() {
   return options;
 }
 
-
 /** LINUX_CLONE_FUZZ_LOG=FILE records each call before it is made, to find the one that took Node down. */
 const LOG = process.env.LINUX_CLONE_FUZZ_LOG;
 function record(call, args) {
   if (LOG === undefined) return;
   const text = JSON.stringify(args, (_key, value) =>
-    typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function' ? String(value) : value,
+    typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function'
+      ? String(value)
+      : value,
   );
   appendFileSync(LOG, `${call} ${text}\n`);
 }
@@ -129,7 +201,7 @@ async function fuzzOnce() {
   } catch (error) {
     // The one promise: every refusal is an Error with a string code.
     if (!(error instanceof Error) || typeof error.code !== 'string') {
-      throw new Error(`refusal without a code (seed ${SEED}): ${String(error)}`);
+      throw new Error(`refusal without a code (seed ${SEED}): ${String(error)}`, { cause: error });
     }
     return 'refused';
   }
@@ -137,7 +209,6 @@ async function fuzzOnce() {
   for (const stream of child.stdio) stream?.destroy();
   return 'ran';
 }
-
 
 const count = (dir) => readdirSync(dir).length;
 const mappings = () => readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n').length;
@@ -149,7 +220,9 @@ function zombies() {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (state === 'Z' && Number(ppid) === process.pid) n++;
-    } catch {}
+    } catch {
+      // the process went away while we looked
+    }
   }
   return n;
 }
@@ -158,7 +231,9 @@ function zombies() {
   // Warm the caches so that what stays is a leak: the exec stack, a full
   // task-stack cache, and Node's own lazily opened descriptors (the first
   // stdio stream makes libuv open a /dev/null it keeps).
-  await Promise.all(Array.from({ length: 16 }, () => clone(tasks.sleep(50), { stackSize: 64 * 1024 }).wait()));
+  await Promise.all(
+    Array.from({ length: 16 }, () => clone(tasks.sleep(50), { stackSize: 64 * 1024 }).wait()),
+  );
   for (let i = 0; i < 20; i++) {
     const piped = spawn('/bin/true');
     await piped.wait();
@@ -171,5 +246,7 @@ function zombies() {
   for (let i = 0; i < ITERATIONS; i++) counts[await fuzzOnce()]++;
   await new Promise((resolve) => setTimeout(resolve, 100)); // the last streams and pollers close
   const after = { fds: count('/proc/self/fd'), maps: mappings() };
-  process.stdout.write(`${JSON.stringify({ seed: SEED, iterations: ITERATIONS, ...counts, before, after, zombies: zombies() })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seed: SEED, iterations: ITERATIONS, ...counts, before, after, zombies: zombies() })}\n`,
+  );
 })();
