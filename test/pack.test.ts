@@ -20,7 +20,17 @@ beforeAll(() => {
   // A copy of the package, so that prebuildify's rebuild of build/ cannot
   // pull the addon from under the tests running beside this one.
   const source = mkdtempSync(join(tmpdir(), 'linux-clone-source-'));
-  for (const entry of ['package.json', 'binding.gyp', 'README.md', 'native', 'dist', 'bin'])
+  for (const entry of [
+    'package.json',
+    'binding.gyp',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+    'native',
+    'dist',
+    'bin',
+    'benchmarks',
+  ])
     cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
   const build = npm(['run', 'prebuild'], source);
@@ -94,6 +104,19 @@ describe('the packed tarball', () => {
     );
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('esm\n');
+  });
+
+  it('runs linux-clone bench from the installed copy, with no chart library and results in --out', () => {
+    const out = join(consumer, 'bench-results');
+    const bench = spawnSync(
+      join(consumer, 'node_modules', '.bin', 'linux-clone'),
+      ['bench', 'threads', '--iterations', '3', '--out', out],
+      { cwd: consumer, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(bench.stderr).toBe('threads: no chart: vega and vega-lite are not installed\n');
+    expect(bench.status).toBe(0);
+    expect(bench.stdout).toContain('x C raw clone');
+    expect(readdirSync(out)).toEqual(['threads.json']);
   });
 
   it('its types pass tsc --strict in a nodenext ESM consumer', () => {
