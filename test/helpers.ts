@@ -119,6 +119,19 @@ export function runNodeScript(
   return result.stdout;
 }
 
+/** tsc --strict over `files` as a nodenext consumer in `cwd` sees them; tsc's output and status. */
+export function typeCheckConsumer(
+  files: string[],
+  cwd: string,
+): { status: number | null; output: string } {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const flags = ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
+  flags.push('--target', 'es2022', '--types', 'node');
+  flags.push('--typeRoots', join(ROOT, 'node_modules', '@types'));
+  const result = spawnSync(process.execPath, [tsc, ...flags, ...files], { cwd, encoding: 'utf8' });
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
 export function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { processRunning, ROOT } from './helpers';
+import { processRunning, ROOT, typeCheckConsumer } from './helpers';
 
 function node(args: string[]) {
   return spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
@@ -44,28 +44,10 @@ describe('the package', () => {
       '{ CloneError, CloneFlags, clone, explain, presets, run, spawn, tasks, type Child, type ExitInfo, type SharingReport }';
     writeFileSync(join(dir, 'esm.mts'), `import ${names} from 'linux-clone';\n${use}\n`);
     writeFileSync(join(dir, 'cjs.cts'), `import ${names} from 'linux-clone';\n${use}\n`);
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = [
-      '--strict',
-      '--noEmit',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--types',
-      'node',
-      '--typeRoots',
-      join(ROOT, 'node_modules', '@types'),
-    ];
-    const result = spawnSync(
-      process.execPath,
-      [tsc, ...flags, join(dir, 'esm.mts'), join(dir, 'cjs.cts')],
-      { cwd: dir, encoding: 'utf8' },
-    );
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expect(typeCheckConsumer([join(dir, 'esm.mts'), join(dir, 'cjs.cts')], dir)).toEqual({
+      status: 0,
+      output: '',
+    });
   });
 
   it('spawns and clones from several worker_threads at once', () => {
