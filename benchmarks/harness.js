@@ -86,7 +86,8 @@ async function chart(name, spec) {
   try {
     vega = await import('vega');
     vegaLite = await import('vega-lite');
-  } catch {
+  } catch (error) {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
     process.stderr.write(`${name}: no chart: vega and vega-lite are not installed\n`);
     return;
   }

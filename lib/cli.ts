@@ -108,7 +108,7 @@ Options:
   -h, --help   show this help
 `;
 
-const BENCH_HELP = `Usage: linux-clone bench [--quick] [--json] [--out DIR] [NAME...]
+const BENCH_HELP = `Usage: linux-clone bench [--quick] [--iterations N] [--json] [--out DIR] [NAME...]
 
 Runs the benchmarks (all, or the NAMEs: spawn, threads, sumarray, clonecost,
 containers) and prints their tables: ratios against C posix_spawn, raw clone
@@ -118,7 +118,8 @@ The C baselines are compiled with the system's cc.
 Options:
   --quick             fewer iterations and heap sizes (about 25 s)
   --iterations N      iterations per measurement
-  --json              print one JSON line per benchmark instead of tables
+  --json              instead of tables, collect the results in DIR/all.json
+                      and print its path
   --out DIR           where NAME.json (and NAME.svg, with vega-lite installed)
                       are written; default ./linux-clone-bench
   -h, --help          show this help
