@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CloneFlags, clone, presets, tasks, type TaskProbe } from '../lib';
@@ -12,6 +11,7 @@ import {
   openFdCount,
   processRunning,
   ROOT,
+  traceSyscalls,
   zombieChildren,
 } from './helpers';
 
@@ -116,28 +116,15 @@ describe('clone(task)', () => {
     itIf(hasCommand('strace'), 'strace')(
       'under strace the threads show the lab’s flags and the processes no CLONE_VM',
       () => {
-        const log = join(mkdtempSync(join(tmpdir(), 'linux-clone-lab-')), 'trace');
-        const result = spawnSync(
-          'strace',
-          [
-            '-f',
-            '-qq',
-            '-o',
-            log,
-            '-e',
-            'trace=clone3',
-            process.execPath,
-            join(ROOT, 'examples', 'sum-array-lab.js'),
-            '100000',
-            '2',
-          ],
-          {
-            encoding: 'utf8',
-          },
-        );
+        const { result, trace } = traceSyscalls('clone3', [
+          process.execPath,
+          join(ROOT, 'examples', 'sum-array-lab.js'),
+          '100000',
+          '2',
+        ]);
         expect(result.stdout.match(/ ok /g)).toHaveLength(3);
         // Our clones are the ones with a stack of 256 KiB; Node's own threads use others.
-        const ours = readFileSync(log, 'utf8')
+        const ours = trace
           .split('\n')
           .map((line) =>
             /clone3\(\{flags=([^,]+),.*exit_signal=(\w+).*stack_size=0x40000/.exec(line),

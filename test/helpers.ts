@@ -1,7 +1,7 @@
 // Shared test helpers: resource counts read from /proc, C helpers built
 // with the system compiler, and the library as a child process sees it.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -117,6 +117,18 @@ export function runNodeScript(
       `script failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`,
     );
   return result.stdout;
+}
+
+/** Runs argv under `strace -f`, tracing `syscalls` ('clone,clone3'): argv's result and strace's log. */
+export function traceSyscalls(
+  syscalls: string,
+  argv: string[],
+): { result: SpawnSyncReturns<string>; trace: string } {
+  const log = join(mkdtempSync(join(tmpdir(), 'linux-clone-strace-')), 'trace');
+  const result = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', `trace=${syscalls}`, ...argv], {
+    encoding: 'utf8',
+  });
+  return { result, trace: existsSync(log) ? readFileSync(log, 'utf8') : '' };
 }
 
 /** tsc --strict over `files` as a nodenext consumer in `cwd` sees them; tsc's output and status. */

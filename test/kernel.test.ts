@@ -1,12 +1,10 @@
 // What the kernel saw: strace's decoding of our clone3 calls, and the clone
 // fallback under a seccomp filter that refuses clone3.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants } from 'node:os';
 
 import { CloneFlags } from '../lib';
-import { compileC, DIST, hasCommand, itIf } from './helpers';
+import { compileC, DIST, hasCommand, itIf, traceSyscalls } from './helpers';
 
 const FLAG_SETS = [
   '',
@@ -52,32 +50,18 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
   itIf(hasCommand('strace'), 'strace')(
     'strace decodes String(child.flags) for every flag set',
     () => {
-      const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
-      const log = join(dir, 'trace');
-      const result = spawnSync(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-o',
-          log,
-          '-e',
-          'trace=clone,clone3',
-          process.execPath,
-          '-e',
-          spawnScript(FLAG_SETS),
-        ],
-        {
-          encoding: 'utf8',
-        },
-      );
+      const { result, trace } = traceSyscalls('clone,clone3', [
+        process.execPath,
+        '-e',
+        spawnScript(FLAG_SETS),
+      ]);
       expect(result.stderr).toBe('');
       const reported = result.stdout
         .trim()
         .split('\n')
         .map((line) => line.split(' ')[0]);
       expect(reported).toHaveLength(FLAG_SETS.length);
-      expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+      expect(decodedSpawns(trace)).toEqual(reported);
     },
   );
 
@@ -149,18 +133,12 @@ describe('fidelity: what we say we passed is what the kernel saw', () => {
           console.log(String(child.flags));
         }
       })();`;
-      const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
-      const log = join(dir, 'trace');
-      const result = spawnSync(
-        'strace',
-        ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', process.execPath, '-e', script],
-        { encoding: 'utf8' },
-      );
+      const { result, trace } = traceSyscalls('clone,clone3', [process.execPath, '-e', script]);
       expect(result.stderr).toBe('');
       const reported = result.stdout.trim().split('\n');
       expect(reported).toHaveLength(calls.length);
       expect(calls.length).toBeGreaterThan(45);
-      expect(decodedSpawns(readFileSync(log, 'utf8'))).toEqual(reported);
+      expect(decodedSpawns(trace)).toEqual(reported);
     },
   );
 });
@@ -224,8 +202,6 @@ describe('clone fallback when clone3 answers ENOSYS', () => {
   });
 
   itIf(hasCommand('strace'), 'strace')('strace sees the legacy clone with our flags', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-strace-'));
-    const log = join(dir, 'trace');
     const argv = [
       denyBin,
       String(SYS_CLONE3),
@@ -234,13 +210,8 @@ describe('clone fallback when clone3 answers ENOSYS', () => {
       '-e',
       spawnScript(['CLONE_NEWUTS']),
     ];
-    const result = spawnSync(
-      'strace',
-      ['-f', '-qq', '-o', log, '-e', 'trace=clone,clone3', ...argv],
-      { encoding: 'utf8' },
-    );
+    const { result, trace } = traceSyscalls('clone,clone3', argv);
     expect(result.stderr).toBe('');
-    const trace = readFileSync(log, 'utf8');
     expect(trace).toMatch(/clone3\(.*CLONE_PIDFD.*= -1 ENOSYS/);
     expect(decodedSpawns(trace).at(-1)).toBe(
       'CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_NEWUTS|SIGCHLD',
