@@ -79,6 +79,9 @@ export const REFUSED_FLAGS: Readonly<Record<EntryPoint, readonly Refusal[]>> = {
   ],
 };
 
+/** The most stdio slots a child can be given; the addon checks the same number. */
+export const MAX_STDIO_SLOTS = 1024;
+
 /** Flags every spawn passes: the pidfd Node waits on. */
 export const SPAWN_ADDED: readonly FlagName[] = ['PIDFD'];
 /** The fast path: borrow Node's memory, suspend the spawning thread until exec. */
