@@ -12,8 +12,10 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 
-import { codedError, type CodedError, invalidValue, makeSystemError } from './errors';
-import { validateInteger, validateObject, validateString } from './validate';
+import { addon } from './binding';
+import { makeSystemError } from './clone-error';
+import { codedError, type CodedError, invalidValue } from './errors';
+import { validateInteger, validateKeys, validateObject, validateString } from './validate';
 
 /** The `cgroup` option: a cgroup v2 made for one child, with its limits. */
 export interface CgroupOptions {
@@ -140,10 +142,7 @@ function limitFiles(
 /** Validates the option; throws a coded error before anything is made. */
 export function validateCgroupOptions(value: unknown): CgroupOptions {
   const options = validateObject('options.cgroup', value) as CgroupOptions;
-  for (const key of Object.keys(options)) {
-    if (!CGROUP_KEYS.includes(key))
-      throw invalidValue('options.cgroup', `has no option ${JSON.stringify(key)}`, key);
-  }
+  validateKeys('options.cgroup', options as Record<string, unknown>, CGROUP_KEYS);
   if (options.path !== undefined) {
     const path = validateString('options.cgroup.path', options.path);
     const parts = path.split('/').filter((part) => part !== '');
@@ -218,8 +217,12 @@ function tryRemove(dir: string, kill: boolean): boolean {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Children still running at exit are killed by the addon's cleanup, after
-  // this; their cgroups are emptied here so that they can go.
+  // Listeners of 'exit' run in the order they were added. The addon's
+  // (binding.ts: kill and reap every child still running) is added when it
+  // loads, so it is loaded first here: its children are gone by the time
+  // this removes their cgroups, and cgroup.kill is left only for their
+  // descendants.
+  addon();
   process.once('exit', () => {
     for (const cgroup of LIVE) cgroup.removeSync();
   });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { CloneError } from './errors';
+import { CloneError } from './clone-error';
 import { explain, NAMESPACES, probe, RESOURCES, type SharingReport } from './explain';
 import { type CgroupOptions } from './cgroup';
 import {
@@ -15,7 +15,7 @@ import {
 } from './container';
 import { CloneFlags, type FlagName, presets } from './flags';
 import { type ExitInfo, spawn } from './spawn';
-import { MAX_SIGNAL, signalNumber } from './validate';
+import { MAX_SIGNAL, signalNumber } from './signals';
 
 const MAIN_HELP = `Usage: linux-clone <command> [options]
 

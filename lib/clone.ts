@@ -1,10 +1,13 @@
 // clone(task): raw children that run native tasks instead of a program:
 // threads, memory-sharing processes, and processes that share nothing.
-import { binding, type NativeTaskPlan } from './binding';
+import type { NativeTaskPlan } from './addon-types';
+import { addon } from './binding';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { CloneFlags, type FlagsLike, presets } from './flags';
 import { Child, ExitLatch } from './spawn';
-import { exitSignalOption, type SignalLike, validateInteger, validateObject } from './validate';
+import { refuseUnsafeExitSignal } from './exit-signal';
+import type { SignalLike } from './signals';
+import { exitSignalOption, validateInteger, validateKeys, validateObject } from './validate';
 
 const TASK_KIND = {
   sumArray: 1,
@@ -183,7 +186,8 @@ function stackSize(value: unknown): number {
   if (!Number.isInteger(value) || value < MIN_STACK || value > MAX_STACK) {
     throw outOfRange('options.stackSize', `an integer from ${MIN_STACK} to ${MAX_STACK}`, value);
   }
-  return Math.ceil(value / binding.pageSize) * binding.pageSize;
+  const { pageSize } = addon();
+  return Math.ceil(value / pageSize) * pageSize;
 }
 
 /**
@@ -201,12 +205,15 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
   ) {
     throw invalidType('task', 'a task made by tasks.*', work);
   }
-  validateObject('options', options);
-  for (const key of Object.keys(options)) {
-    if (!['flags', 'stackSize', 'tls', 'exitSignal'].includes(key))
-      throw invalidValue('options', `has no option ${JSON.stringify(key)}`, key);
-  }
+  validateKeys('options', validateObject('options', options), [
+    'flags',
+    'stackSize',
+    'tls',
+    'exitSignal',
+  ]);
   const flags = cloneFlags(work, options);
+  refuseUnsafeExitSignal(flags.exitSignalNumber);
+  const binding = addon();
   // The elements sumArray reads live as long as the child may read them:
   // native code holds the latch until the exit, whoever holds the Child.
   const exit = new ExitLatch(work.plan.data);

@@ -7,19 +7,22 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 import { closest } from 'fastest-levenshtein';
 
-import { binding, type NativeContainerPlan, type NativeMount } from './binding';
+import type { NativeContainerPlan, NativeMount } from './addon-types';
+import { addon } from './binding';
 import {
   type ChildCgroup,
   type CgroupOptions,
   createCgroup,
   validateCgroupOptions,
 } from './cgroup';
-import { codedError, invalidType, invalidValue, makeSystemError, outOfRange } from './errors';
+import { makeSystemError } from './clone-error';
+import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { type CloneFlags, FLAG_BITS, type FlagName } from './flags';
 import { SYSCALL_NUMBERS } from './syscalls';
 import {
   validateBoolean,
   validateInteger,
+  validateKeys,
   validateObject,
   validateString,
   validateStringArray,
@@ -297,9 +300,7 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
 
 function syscallNumbers(value: unknown): number[] {
   const options = validateObject('options.seccomp', value);
-  for (const key of Object.keys(options))
-    if (key !== 'deny')
-      throw invalidValue('options.seccomp', `has no option ${JSON.stringify(key)}`, key);
+  validateKeys('options.seccomp', options, ['deny']);
   const names = validateStringArray('options.seccomp.deny', options.deny);
   return names.map((name, i) => {
     const nr = Object.hasOwn(SYSCALL_NUMBERS, name) ? SYSCALL_NUMBERS[name] : undefined;
@@ -581,7 +582,7 @@ export function prepareContainer(
         const { target } = enter;
         const pid = typeof target === 'number' ? target : target.pid;
         plan.enterTypes = enterTypes(pid, enter.namespaces);
-        if (typeof target === 'number') enterPidfd = binding.pidfdOpen(target);
+        if (typeof target === 'number') enterPidfd = addon().pidfdOpen(target);
         else if (target.pidfd === null)
           throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}`);
         else enterPidfd = target.pidfd; // the Child's own, borrowed

@@ -3,7 +3,8 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 
-import { binding, type NativeSharingObservation } from './binding';
+import type { NativeSharingObservation } from './addon-types';
+import { addon } from './binding';
 import { clone, refuseSiblingProcess, sharingProbeTask } from './clone';
 import { codedError } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
@@ -162,7 +163,7 @@ function nsInode(ns: Namespace): number {
 }
 
 async function measure(flags: CloneFlags): Promise<SharingReport> {
-  const support = binding.probeSupport;
+  const support = addon().probeSupport;
   const word = new BigUint64Array(1); // Node's private memory; the child writes at this address
   const umask = process.umask(0o022);
   process.umask(umask);

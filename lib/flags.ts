@@ -6,7 +6,7 @@ import { release } from 'node:os';
 import { closest } from 'fastest-levenshtein';
 
 import { codedError, type CodedError, invalidType, invalidValue } from './errors';
-import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './validate';
+import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './signals';
 
 /** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
 export const FLAG_BITS = {
@@ -87,12 +87,18 @@ export interface FlagRule {
   broken(flags: CloneFlags): boolean;
 }
 
-const [KERNEL_MAJOR = 0, KERNEL_MINOR = 0] = release()
-  .split('.')
-  .map((part) => Number.parseInt(part, 10));
+let kernelVersion: readonly [number, number] | undefined;
 
+/** Whether the running kernel is at least major.minor; os.release() is read at the first rule that asks, not at import. */
 function kernelAtLeast(major: number, minor: number): boolean {
-  return KERNEL_MAJOR > major || (KERNEL_MAJOR === major && KERNEL_MINOR >= minor);
+  kernelVersion ??= (() => {
+    const [kernelMajor = 0, kernelMinor = 0] = release()
+      .split('.')
+      .map((part) => Number.parseInt(part, 10));
+    return [kernelMajor, kernelMinor] as const;
+  })();
+  const [kernelMajor, kernelMinor] = kernelVersion;
+  return kernelMajor > major || (kernelMajor === major && kernelMinor >= minor);
 }
 
 const both = (a: FlagName, b: FlagName) => (f: CloneFlags) => f.has(a) && f.has(b);
@@ -336,7 +342,7 @@ export class CloneFlags {
   }
 }
 
-/** The flag sets the seeds teach, each as real code uses it. */
+/** Four flag sets from shared to isolated, each as real code uses it. */
 export const presets = Object.freeze({
   /** glibc's pthread_create: share everything, join through the TID futex. */
   thread: CloneFlags.of(

@@ -16,7 +16,8 @@ export {
   type RlimitName,
   type RlimitValue,
 } from './container';
-export { CloneError, type CodedError } from './errors';
+export { CloneError } from './clone-error';
+export { type CodedError } from './errors';
 export {
   explain,
   NAMESPACES,
@@ -51,4 +52,4 @@ export {
   type TaskProbe,
   type WaitOptions,
 } from './spawn';
-export { type SignalLike } from './validate';
+export { type SignalLike } from './signals';

@@ -6,37 +6,31 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import {
-  binding,
-  type NativeChildHandle,
-  type NativeSpawnPlan,
-  type NativeExit,
-  type NativeStdioSlot,
-  type Rusage,
-  type TaskProbe,
-} from './binding';
+import type {
+  NativeExit,
+  NativeSpawnPlan,
+  NativeStdioSlot,
+  Rusage,
+  TaskProbe,
+} from './addon-types';
+import { addon, type NativeChildHandle } from './binding';
+import { makeSystemError } from './clone-error';
 import {
   CONTAINER_KEYS,
   type ContainerOptions,
   type PreparedContainer,
   prepareContainer,
 } from './container';
-import {
-  abortError,
-  codedError,
-  invalidType,
-  invalidValue,
-  makeSystemError,
-  outOfRange,
-} from './errors';
+import { abortError, codedError, invalidType, invalidValue, outOfRange } from './errors';
+import { refuseUnsafeExitSignal } from './exit-signal';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
+import { type SignalLike, signalName } from './signals';
 import {
   exitSignalOption,
-  type SignalLike,
-  signalName,
   validateAbortSignal,
   validateBoolean,
   validateInteger,
+  validateKeys,
   validateObject,
   validateSignal,
   validateString,
@@ -189,17 +183,6 @@ const SPAWN_REFUSED: ReadonlyArray<[FlagName, string]> = [
 
 function refuseFlags(message: string): never {
   throw codedError(new RangeError(message), 'ERR_INVALID_CLONE_FLAGS');
-}
-
-function checkKeys(
-  name: string,
-  options: Record<string, unknown>,
-  allowed: readonly string[],
-): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key))
-      throw invalidValue(name, `has no option ${JSON.stringify(key)}`, key);
-  }
 }
 
 /** The flags the caller asked for, with those spawn refuses refused. */
@@ -516,7 +499,7 @@ function spawnChecked(
   validateString('file', file);
   if (file === '') throw invalidValue('file', 'must not be empty', file);
   const argv = validateStringArray('args', args);
-  checkKeys('options', validateObject('options', options), keys);
+  validateKeys('options', validateObject('options', options), keys);
   const requested = requestedFlags(options);
   const container = prepareContainer(options, requested);
   const flags = spawnFlags(options, requested, container);
@@ -547,6 +530,8 @@ function spawnChecked(
     pdeathsig,
     setsid,
   };
+  refuseUnsafeExitSignal(flags.exitSignalNumber);
+  const binding = addon();
   if (container === null) {
     const exit = new ExitLatch();
     return new Child(binding.spawn(plan, exit.onExit), exit);
@@ -595,7 +580,7 @@ export async function run(
 ): Promise<RunResult> {
   const [argList, rawOptions] = splitArgs(args, options);
   const opts = validateObject('options', rawOptions ?? {}) as RunOptions;
-  checkKeys('options', opts as Record<string, unknown>, RUN_KEYS);
+  validateKeys('options', opts as Record<string, unknown>, RUN_KEYS);
   const {
     input,
     encoding = 'utf8',

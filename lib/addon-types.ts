@@ -1,0 +1,149 @@
+// The shapes of the data that crosses between JS and the addon: the plans JS
+// hands over and the exits the addon reports. Types only, so the plan ring
+// can build plans without loading the addon.
+
+export type NativeStdioSlot = 'pipe' | 'ignore' | 'close' | number;
+
+/** The normalized spawn request the spawn plan hands to native/options.cc. */
+export interface NativeSpawnPlan {
+  file: string;
+  argv: string[];
+  envp: string[];
+  cwd?: string;
+  /** 'pipe', 'ignore' (/dev/null), 'close', or a parent fd the child gets at that slot. */
+  stdio: NativeStdioSlot[];
+  /** Exactly the CLONE_* bits to pass, CLONE_PIDFD included. */
+  flags: bigint;
+  exitSignal: number;
+  pdeathsig: number;
+  setsid: boolean;
+  /** Namespace setup; absent for a plain process. */
+  container?: NativeContainerPlan;
+}
+
+/** A mount the child makes: kind 1 bind, 2 tmpfs, 3 proc; `target` already under the new root. */
+export interface NativeMount {
+  kind: 1 | 2 | 3;
+  source?: string;
+  target: string;
+  data?: string;
+  readonly: boolean;
+}
+
+/** The container part of a spawn plan, as native/options.cc reads it. */
+export interface NativeContainerPlan {
+  /** A pidfd whose namespaces the child enters first (setns), or -1. */
+  enterPidfd: number;
+  /** The CLONE_NEW* bits to enter. */
+  enterTypes: number;
+  /** A cgroup directory fd for CLONE_INTO_CGROUP, or -1. */
+  cgroupFd: number;
+  /** Texts the parent writes to /proc/PID/ files while the child waits. */
+  setgroups?: 'allow' | 'deny';
+  uidMap?: string;
+  gidMap?: string;
+  /** timens_offsets lines; the child unshares its time namespace for them. */
+  timeOffsets?: string;
+  hostname?: string;
+  domainname?: string;
+  privateRoot?: boolean;
+  rootfs?: string;
+  mounts?: NativeMount[];
+  loopbackUp?: boolean;
+  rlimits?: Array<{ resource: number; soft: bigint; hard: bigint }>;
+  noNewPrivs?: boolean;
+  /** x86_64 syscall numbers that fail with EPERM. */
+  seccompDeny?: number[];
+}
+
+/**
+ * Resource usage of the reaped child from waitid, named as in
+ * process.resourceUsage(); times in microseconds, maxRSS in KiB.
+ */
+export interface Rusage {
+  /** CPU time in user mode, µs. */
+  userCPUTime: number;
+  /** CPU time in the kernel, µs. */
+  systemCPUTime: number;
+  /** Peak resident set, KiB. */
+  maxRSS: number;
+  /** Page faults served without I/O. */
+  minorPageFault: number;
+  /** Page faults that needed I/O. */
+  majorPageFault: number;
+  /** Blocks read by the file system. */
+  fsRead: number;
+  /** Blocks written by the file system. */
+  fsWrite: number;
+  /** Times the child gave up the CPU, waiting. */
+  voluntaryContextSwitches: number;
+  /** Times the child was preempted. */
+  involuntaryContextSwitches: number;
+}
+
+/** What tasks.probe() reports from inside the child, as the kernel sees it. */
+export interface TaskProbe {
+  /** getpid(): the thread group's id. */
+  pid: number;
+  /** gettid(). */
+  tid: number;
+  /** getpid() again, under the name of the field it matches in /proc/PID/status: equals Node's pid for a CLONE_THREAD child. */
+  tgid: number;
+  /** getppid(). */
+  ppid: number;
+  /** getuid(). */
+  uid: number;
+  /** getgid(). */
+  gid: number;
+  /** The child's fs base: its TCB with CLONE_SETTLS. */
+  threadPointer: bigint;
+  /** The child's stack pointer when the task ran: inside its mmap'd stack. */
+  stackPointer: bigint;
+}
+
+/** What the sharing probe's child reports from inside (native/tasks.h). */
+export interface NativeSharingObservation {
+  /** The Tgid line of the child's /proc/thread-self/status. */
+  tgid: number;
+  /** getppid(). */
+  ppid: number;
+  /** 0 when the child's semop (+1 with SEM_UNDO) succeeded, else its errno. */
+  semopErrno: number;
+  /** mnt, uts, ipc, user, pid, net, cgroup, time, as the child stat()s them. */
+  nsInodes: number[];
+}
+
+export interface NativeExit {
+  pid: number;
+  exitCode: number | null;
+  signal: number;
+  coreDumped: boolean;
+  rusage: Rusage;
+  elapsedMs: number;
+  /** Tasks only: whether kill() cancelled the task, and its result. */
+  cancelled?: boolean;
+  value?: number | bigint | TaskProbe | NativeSharingObservation;
+}
+
+/** The normalized task request clone.ts hands to native/options.cc. */
+export interface NativeTaskPlan {
+  kind: number;
+  arg: number;
+  fault: number;
+  fd: number;
+  start: number;
+  end: number;
+  data?: ArrayBufferView;
+  payload?: Uint8Array;
+  /** The sharing probe's marks (kind 8, see sharing-probe.ts). */
+  word?: Uint8Array;
+  umask?: number;
+  fdSource?: number;
+  fdTarget?: number;
+  semid?: number;
+  signal?: number;
+  /** Exactly the CLONE_* bits to pass. */
+  flags: bigint;
+  exitSignal: number;
+  stackSize: number;
+}
