@@ -10,21 +10,20 @@
 #include <vector>
 
 #include "addon.h"
-#include "child.h"
+#include "child_handle.h"
+#include "clone_call.h"
 #include "errors.h"
 #include "options.h"
 #include "probe.h"
-#include "syscall.h"
-#include "tasks.h"
-#include "wait.h"
+#include "spawn.h"
+#include "task_clone.h"
 
 namespace lc {
 namespace {
 
 // What a failed step worked on, for the error's `path`; empty if nothing.
-std::string FailurePath(const SpawnPlan& plan, const SpawnOutcome& outcome) {
-  const ChildFailure& failure = outcome.failure;
-  const std::string proc = "/proc/" + std::to_string(outcome.pid) + "/";
+std::string FailurePath(const SpawnPlan& plan, pid_t pid, const ChildReport& failure) {
+  const std::string proc = "/proc/" + std::to_string(pid) + "/";
   const size_t index = static_cast<size_t>(failure.index);
   switch (static_cast<ChildStep>(failure.step)) {
     case ChildStep::kExecve: return plan.file;
@@ -57,18 +56,19 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   SpawnPlan plan;
   if (!ReadSpawnPlan(env, info[0], &plan)) return env.Undefined();
 
-  SpawnOutcome outcome;
-  int err = SpawnProcess(&plan.request, &outcome);
+  CloneOutcome outcome;
+  ChildReport report;
+  int err = SpawnProcess(&plan.request, &outcome, &report);
   plan.CloseChildEnds();
   if (err != 0) {
     const char* syscall = outcome.via == CloneVia::kClone3 ? "clone3" : "clone";
     ThrowCloneError(env, err, syscall, nullptr, plan.request.flags);
     return env.Undefined();
   }
-  if (outcome.failure.step != 0) {
-    ChildStep step = static_cast<ChildStep>(outcome.failure.step);
-    std::string path = FailurePath(plan, outcome);
-    ThrowCloneError(env, -outcome.failure.err, ChildStepSyscall(step), path.empty() ? nullptr : path.c_str(),
+  if (report.step != 0) {
+    ChildStep step = static_cast<ChildStep>(report.step);
+    std::string path = FailurePath(plan, outcome.pid, report);
+    ThrowCloneError(env, -report.err, ChildStepSyscall(step), path.empty() ? nullptr : path.c_str(),
                     plan.request.flags);
     return env.Undefined();
   }
@@ -96,17 +96,7 @@ Napi::Value CloneTask(const Napi::CallbackInfo& info) {
   TaskRequest request;
   TaskResources resources;
   if (!ReadTaskPlan(env, info[0], &request, &resources)) return env.Undefined();
-  // Guards at the native boundary, whatever JS let through: a fault in a
-  // child sharing Node's handlers would run them (or end Node), and a
-  // thread without CLONE_CHILD_CLEARTID could never be joined.
-  const bool faults = resources.block->kind == TaskKind::kFault;
-  if ((faults && (request.flags & CLONE_SIGHAND)) ||
-      ((request.flags & CLONE_THREAD) && !(request.flags & CLONE_CHILD_CLEARTID))) {
-    resources.Free();
-    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS", "this task cannot run safely with these flags");
-    return env.Undefined();
-  }
-  SpawnOutcome outcome;
+  CloneOutcome outcome;
   int err = CloneTaskChild(request, &resources, &outcome);
   if (err != 0) {
     ThrowCloneError(env, err, outcome.via == CloneVia::kClone3 ? "clone3" : "clone", nullptr, request.flags);
@@ -131,10 +121,6 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(fd));
-}
-
-Napi::Value IsClone3Unavailable(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), lc::Clone3Unavailable());
 }
 
 // Children still running when their environment ends (process exit, or a
@@ -165,7 +151,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("teardown", Napi::Function::New(env, TeardownChildren, "teardown"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
-  exports.Set("clone3Unavailable", Napi::Function::New(env, IsClone3Unavailable, "clone3Unavailable"));
   exports.Set("probeSupport", ProbeSupport(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   return exports;

@@ -1,4 +1,4 @@
-#include "wait.h"
+#include "child_handle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,21 +8,17 @@
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "monotonic_clock.h"
+#include "reap.h"
+#include "task_result.h"
 
 namespace lc {
 namespace {
 
 constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD, Linux 6.9
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 double Microseconds(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) * 1e6 + static_cast<double>(tv.tv_usec);
@@ -48,47 +44,8 @@ Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
 // (no poller has touched it), so waitid waits.
 void AbandonProcess(int pidfd) {
   if (pidfd < 0) return;
-  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-  siginfo_t info;
-  while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | __WALL, nullptr) < 0 && errno == EINTR) {
-  }
+  KillAndReap(P_PIDFD, pidfd);
   close(pidfd);
-}
-
-// What a task left in its block: its value, its probe, a cancellation.
-void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out) {
-  out.Set("cancelled", Napi::Boolean::New(env, block.cancelled != 0));
-  if (!block.done) return;
-  switch (block.value_kind) {
-    case ValueKind::kNone: break;
-    case ValueKind::kNumber: out.Set("value", Napi::Number::New(env, block.value.number)); break;
-    case ValueKind::kBigInt64: out.Set("value", Napi::BigInt::New(env, block.value.i64)); break;
-    case ValueKind::kBigUint64: out.Set("value", Napi::BigInt::New(env, block.value.u64)); break;
-  }
-  if (block.kind == TaskKind::kProbeSharing) {
-    const SharingProbe& p = block.sharing;
-    Napi::Object sharing = Napi::Object::New(env);
-    sharing.Set("tgid", static_cast<double>(p.tgid));
-    sharing.Set("ppid", static_cast<double>(p.ppid));
-    sharing.Set("semopErrno", static_cast<double>(p.semop_errno));
-    Napi::Array inodes = Napi::Array::New(env, kNamespaceCount);
-    for (int i = 0; i < kNamespaceCount; i++) inodes.Set(i, static_cast<double>(p.ns_inode[i]));
-    sharing.Set("nsInodes", inodes);
-    out.Set("value", sharing);
-  }
-  if (block.kind == TaskKind::kProbe) {
-    const TaskProbe& p = block.probe;
-    Napi::Object probe = Napi::Object::New(env);
-    probe.Set("pid", static_cast<double>(p.pid));
-    probe.Set("tid", static_cast<double>(p.tid));
-    probe.Set("tgid", static_cast<double>(p.pid));
-    probe.Set("ppid", static_cast<double>(p.ppid));
-    probe.Set("uid", static_cast<double>(p.uid));
-    probe.Set("gid", static_cast<double>(p.gid));
-    probe.Set("threadPointer", Napi::BigInt::New(env, p.thread_pointer));
-    probe.Set("stackPointer", Napi::BigInt::New(env, p.stack_pointer));
-    out.Set("value", probe);
-  }
 }
 
 }  // namespace
@@ -111,7 +68,7 @@ ChildHandle::~ChildHandle() {
   if (pidfd_ >= 0) close(pidfd_);
 }
 
-ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome,
+ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const CloneOutcome& outcome,
                                     uint64_t flags, int exit_signal, Napi::Function on_exit) {
   AddonData* data = env.GetInstanceData<AddonData>();
   *object = data->child_constructor.New({});
@@ -132,7 +89,7 @@ ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const S
   return self;
 }
 
-Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+Napi::Value ChildHandle::Create(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
                                 Napi::Function on_exit) {
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
@@ -143,7 +100,7 @@ Napi::Value ChildHandle::Create(Napi::Env env, const SpawnOutcome& outcome, uint
   return self->Watch(env) ? object : env.Undefined();
 }
 
-Napi::Value ChildHandle::CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags,
+Napi::Value ChildHandle::CreateTask(Napi::Env env, const CloneOutcome& outcome, uint64_t flags,
                                     int exit_signal, const TaskResources& resources, Napi::Function on_exit) {
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
@@ -424,33 +381,28 @@ Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+bool ChildHandle::FinishNow(Napi::Env env, Napi::Object self, bool kill) {
+  if (reaped_) return true;
+  if (kill) SendKill(SIGKILL);
+  int r = Reap(true);
+  if (r < 0) {
+    ThrowCloneError(env, r, "waitid", nullptr, 0);
+    return false;
+  }
+  Release();
+  NotifyExit(env, self, false);
+  return true;
+}
+
 Napi::Value ChildHandle::WaitSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!reaped_) {
-    int r = Reap(true);
-    if (r < 0) {
-      ThrowCloneError(env, r, "waitid", nullptr, 0);
-      return env.Undefined();
-    }
-    Release();
-    NotifyExit(env, info.This().As<Napi::Object>(), false);
-  }
+  if (!FinishNow(env, info.This().As<Napi::Object>(), false)) return env.Undefined();
   return ExitObject(env);
 }
 
 Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!reaped_) {
-    SendKill(SIGKILL);
-    int r = Reap(true);
-    if (r < 0) {
-      ThrowCloneError(env, r, "waitid", nullptr, 0);
-      return env.Undefined();
-    }
-    Release();
-    NotifyExit(env, info.This().As<Napi::Object>(), false);
-  }
-  return env.Undefined();
+  FinishNow(info.Env(), info.This().As<Napi::Object>(), true);
+  return info.Env().Undefined();
 }
 
 Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {

@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "addon.h"
-#include "child.h"
+#include "task_clone.h"
 
 namespace lc {
 
@@ -28,10 +28,10 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   static Napi::Function Define(Napi::Env env);
   // Takes ownership of outcome.pidfd. on_exit(info) runs once, on the reap.
   // flags and exit_signal are what was passed to the kernel.
-  static Napi::Value Create(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+  static Napi::Value Create(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
                             Napi::Function on_exit);
   // The same for a task child, taking ownership of its resources too.
-  static Napi::Value CreateTask(Napi::Env env, const SpawnOutcome& outcome, uint64_t flags, int exit_signal,
+  static Napi::Value CreateTask(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
                                 const TaskResources& resources, Napi::Function on_exit);
 
   explicit ChildHandle(const Napi::CallbackInfo& info);
@@ -45,8 +45,11 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   Napi::Value WaitSync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
+  // waitSync and close: reaps now (after a SIGKILL when `kill`), then runs
+  // on_exit. False when it threw.
+  bool FinishNow(Napi::Env env, Napi::Object self, bool kill);
 
-  static ChildHandle* Construct(Napi::Env env, Napi::Object* object, const SpawnOutcome& outcome,
+  static ChildHandle* Construct(Napi::Env env, Napi::Object* object, const CloneOutcome& outcome,
                                 uint64_t flags, int exit_signal, Napi::Function on_exit);
   // Starts watching for the exit; on failure kills, reaps and throws.
   bool Watch(Napi::Env env);

@@ -1,14 +1,18 @@
-#include "syscall.h"
+#include "clone_call.h"
 
 #include <errno.h>
 #include <linux/sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <string.h>
 
 #include <atomic>
 #include <vector>
+
+#include "monotonic_clock.h"
 
 extern "C" long lc_clone3_call(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
 extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid, pid_t* child_tid,
@@ -31,10 +35,10 @@ bool LegacyCloneCanExpress(const CloneRequest& r) {
   return r.exit_signal >= 0 && r.exit_signal <= 0xff;
 }
 
-long CallClone3(const CloneRequest& r, int (*fn)(void*), void* arg) {
+long CallClone3(const CloneRequest& r, int* pidfd, int (*fn)(void*), void* arg) {
   struct clone_args args = {};
   args.flags = r.flags;
-  args.pidfd = reinterpret_cast<uintptr_t>(r.pidfd);
+  args.pidfd = reinterpret_cast<uintptr_t>(pidfd);
   args.child_tid = reinterpret_cast<uintptr_t>(r.child_tid);
   args.parent_tid = reinterpret_cast<uintptr_t>(r.parent_tid);
   args.exit_signal = static_cast<uint64_t>(r.exit_signal);
@@ -45,12 +49,48 @@ long CallClone3(const CloneRequest& r, int (*fn)(void*), void* arg) {
   return lc_clone3_call(&args, sizeof args, fn, arg);
 }
 
-long CallLegacyClone(const CloneRequest& r, int (*fn)(void*), void* arg) {
+long CallLegacyClone(const CloneRequest& r, int* pidfd, int (*fn)(void*), void* arg) {
   // clone returns the pidfd through parent_tid.
-  pid_t* parent_slot = (r.flags & CLONE_PIDFD) ? reinterpret_cast<pid_t*>(r.pidfd) : r.parent_tid;
+  pid_t* parent_slot = (r.flags & CLONE_PIDFD) ? reinterpret_cast<pid_t*>(pidfd) : r.parent_tid;
   unsigned long word = static_cast<unsigned long>(r.flags) | static_cast<unsigned long>(r.exit_signal);
   return lc_clone_call(word, r.stack->top(), parent_slot, r.child_tid, r.tls, fn, arg);
 }
+
+long CloneWithFallback(const CloneRequest& request, int* pidfd, int (*fn)(void*), void* arg, CloneVia* via) {
+  if (!clone3_refused.load(std::memory_order_relaxed)) {
+    *via = CloneVia::kClone3;
+    long pid = CallClone3(request, pidfd, fn, arg);
+    if (pid != -ENOSYS) return pid;
+    clone3_refused.store(true, std::memory_order_relaxed);
+  }
+  if (!LegacyCloneCanExpress(request)) {
+    *via = CloneVia::kClone3;
+    return -ENOSYS;
+  }
+  *via = CloneVia::kClone;
+  return CallLegacyClone(request, pidfd, fn, arg);
+}
+
+// Blocks every signal, glibc's internal ones too, for the duration of a
+// clone; the raw syscall because pthread_sigmask silently keeps SIGCANCEL
+// and SIGSETXID open.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    const unsigned long all = ~0UL;
+    ok_ = syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved_, sizeof saved_) == 0;
+  }
+  ~AllSignalsBlocked() {
+    if (ok_) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved_, nullptr, sizeof saved_);
+  }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  unsigned long saved_ = 0;
+  bool ok_ = false;
+};
 
 // What the task cache keeps per thread; unmapped when the thread ends.
 constexpr size_t kCachedPerKind = 16;
@@ -179,21 +219,17 @@ void SharedRelease(void* map, size_t size) {
   }
 }
 
-bool Clone3Unavailable() { return clone3_refused.load(std::memory_order_relaxed); }
-
-long CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneVia* via) {
-  if (!clone3_refused.load(std::memory_order_relaxed)) {
-    *via = CloneVia::kClone3;
-    long pid = CallClone3(request, fn, arg);
-    if (pid != -ENOSYS) return pid;
-    clone3_refused.store(true, std::memory_order_relaxed);
+int CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneOutcome* out) {
+  long pid;
+  {
+    AllSignalsBlocked blocked;
+    if (!blocked.ok()) return -errno;
+    out->started_ns = MonotonicNs();
+    pid = CloneWithFallback(request, &out->pidfd, fn, arg, &out->via);
   }
-  if (!LegacyCloneCanExpress(request)) {
-    *via = CloneVia::kClone3;
-    return -ENOSYS;
-  }
-  *via = CloneVia::kClone;
-  return CallLegacyClone(request, fn, arg);
+  if (pid < 0) return static_cast<int>(pid);
+  out->pid = static_cast<pid_t>(pid);
+  return 0;
 }
 
 }  // namespace lc

@@ -1,5 +1,5 @@
-// The clone system call itself: clone3 with a fallback to clone, and the
-// stacks children run on.
+// The clone call itself: clone3 with a fallback to clone, made with every
+// signal blocked, and the stacks and TLS children run on.
 #pragma once
 
 #include <sys/types.h>
@@ -56,19 +56,25 @@ struct CloneRequest {
   uint64_t flags = 0;  // CLONE_* bits, without the exit signal
   int exit_signal = 0;
   const Stack* stack = nullptr;  // required: the child runs fn on it
-  int* pidfd = nullptr;          // filled with CLONE_PIDFD
   pid_t* parent_tid = nullptr;   // CLONE_PARENT_SETTID
   pid_t* child_tid = nullptr;    // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
   uint64_t tls = 0;              // CLONE_SETTLS
   int cgroup_fd = -1;            // CLONE_INTO_CGROUP
 };
 
-// Clones a child that runs fn(arg) on request.stack and ends with SYS_exit
-// and fn's result. Returns the child's TID in the caller, or -errno; *via
-// names the syscall that made (or refused) the child.
-long CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneVia* via);
+// A child just made: what its handle needs.
+struct CloneOutcome {
+  pid_t pid = -1;
+  int pidfd = -1;                    // with CLONE_PIDFD
+  CloneVia via = CloneVia::kClone3;  // the syscall that made (or refused) it
+  uint64_t started_ns = 0;           // CLOCK_MONOTONIC just before the clone
+};
 
-// True once clone3 has answered ENOSYS in this process.
-bool Clone3Unavailable();
+// Clones a child that runs fn(arg) on request.stack and ends with SYS_exit
+// and fn's result. Every signal is blocked around the clone, so the child
+// starts with all of them blocked: no handler of Node's may run in a child
+// that shares Node's memory before it has reset its dispositions. Returns 0
+// (out->pid is the child's TID) or -errno; out->via is set either way.
+int CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneOutcome* out);
 
 }  // namespace lc

@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "child.h"
+#include "exec_child.h"
 #include "raw_syscall.h"
 #include "unique_fd.h"
 

@@ -45,6 +45,18 @@ void ThrowCloneError(Napi::Env env, int err, const char* syscall, const char* pa
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
 
+void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.ThrowAsJavaScriptException();
+}
+
+void ThrowCodedRangeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::RangeError error = Napi::RangeError::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.ThrowAsJavaScriptException();
+}
+
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) {

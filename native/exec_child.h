@@ -1,6 +1,6 @@
-// Making children: the exec child (a straight-line program that runs
-// between clone and execve, and the parent side that clones it and reads its
-// error pipe), and the parent side of a task child (tasks.cc runs in it).
+// The exec child: the straight-line program a cloned child runs between
+// clone and execve, and the reports it sends its parent through the error
+// pipe. The parent's side of the clone is spawn.cc.
 #pragma once
 
 #include <sys/types.h>
@@ -8,8 +8,6 @@
 #include <cstdint>
 
 #include "container.h"
-#include "syscall.h"
-#include "tasks.h"
 
 namespace lc {
 
@@ -20,19 +18,11 @@ struct FdAction {
   int source;
 };
 
-// The steps of the child program, in the order it runs them. A failing step
-// is reported to the parent as {step, errno} through the error pipe.
+// The steps of the child program, numbered in the order it runs them (the
+// container steps only for a container). A failing step is reported to the
+// parent as {step, errno} through the error pipe.
 enum class ChildStep : int32_t {
-  kSetsid = 1,
-  kChdir,
-  kPdeathsig,
-  kDupFd,
-  kCloseRange,
-  kSigaction,
-  kSigmask,
-  kExecve,
-  // Container steps (container.cc), in the order they run.
-  kSetns,
+  kSetns = 1,
   kForkIntoPidNamespace,
   kUnshareTime,
   kSyncRead,
@@ -41,6 +31,7 @@ enum class ChildStep : int32_t {
   kWriteGidMap,
   kWriteTimeOffsets,
   kEnterTime,
+  kSetsid,
   kSethostname,
   kSetdomainname,
   kMountPrivate,
@@ -50,13 +41,19 @@ enum class ChildStep : int32_t {
   kUmountOldRoot,
   kLoopback,
   kSetrlimit,  // index: the RlimitOp
+  kChdir,
+  kPdeathsig,
+  kDupFd,
+  kCloseRange,
+  kSigaction,
+  kSigmask,
   kNoNewPrivs,
   kSeccomp,
+  kExecve,
   // Reports that are not failures.
   kReady = 100,       // waiting on the sync pipe for the parent's writes
   kGrandchild = 101,  // value: the PID of the child forked into a PID namespace
 };
-const char* ChildStepSyscall(ChildStep step);
 
 // Everything the child reads. It is built, and all its memory allocated,
 // before the clone; the child only reads it.
@@ -75,9 +72,10 @@ struct ExecPlan {
   ContainerPlan* container = nullptr;  // nullptr: a plain process
 };
 
-// One report through the error pipe; 16 bytes, below PIPE_BUF, so it
+// One report through the error pipe: a failed step, or (kReady,
+// kGrandchild) news the parent acts on. 16 bytes, below PIPE_BUF, so it
 // arrives whole.
-struct ChildFailure {
+struct ChildReport {
   int32_t step = 0;   // a ChildStep, 0 when exec happened
   int32_t err = 0;    // positive errno
   int32_t index = 0;  // which mount or rlimit, for those steps
@@ -89,49 +87,7 @@ struct ChildFailure {
 // Sends a report that is not a failure; the child goes on.
 void ReportToParent(const ExecPlan* plan, ChildStep step, int value);
 
-struct SpawnRequest {
-  ExecPlan exec;
-  uint64_t flags = 0;  // exactly what goes to the kernel, CLONE_PIDFD included
-  int exit_signal = 0;
-  int cgroup_fd = -1;  // with CLONE_INTO_CGROUP
-  // Where CLONE_PARENT_SETTID / CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
-  // write. With CLONE_VM the kernel clears child_tid at exec, so these live
-  // as long as the request, past the clone.
-  pid_t parent_tid = 0;
-  pid_t child_tid = 0;
-};
-
-struct SpawnOutcome {
-  pid_t pid = -1;
-  int pidfd = -1;
-  CloneVia via = CloneVia::kClone3;
-  uint64_t started_ns = 0;
-  ChildFailure failure;  // step != 0: the child failed before exec and was reaped
-};
-
-// Clones the exec child and waits until it has exec'd or failed. Returns 0
-// (then see out->failure) or -errno from the clone itself.
-int SpawnProcess(SpawnRequest* request, SpawnOutcome* out);
-
-// What a task child runs on and reports into. It must outlive the child:
-// freed only after the kernel has cleared the child's TID or after the reap.
-struct TaskResources {
-  Stack stack;
-  Tls tls;
-  TaskBlock* block = nullptr;
-  size_t block_size = 0;
-  void Free();
-};
-
-struct TaskRequest {
-  uint64_t flags = 0;  // exactly what goes to the kernel
-  int exit_signal = 0;
-  size_t stack_size = 0;  // page-aligned
-};
-
-// Clones a child that runs the task in resources->block (already filled),
-// allocating its stack and, with CLONE_SETTLS, its TLS. Returns 0 or -errno;
-// on error nothing was cloned and the resources are freed.
-int CloneTaskChild(const TaskRequest& request, TaskResources* resources, SpawnOutcome* out);
+// The child program: the clone's fn, with the ExecPlan as its argument.
+int ExecChildMain(void* plan);
 
 }  // namespace lc

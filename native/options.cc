@@ -5,16 +5,11 @@
 #include <signal.h>
 
 #include "errors.h"
+#include "policy.h"
 #include "seccomp.h"
 
 namespace lc {
 namespace {
-
-// Flags an exec child may not have: it runs code (dup2, chdir, signal
-// resets, execve) that would change these for Node itself, or (SETTLS) it
-// would run with a thread pointer nobody built.
-constexpr uint64_t kSharedWithNode =
-    CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_SETTLS | CLONE_DETACHED;
 
 bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string* out) {
   Napi::Value value = object.Get(key);
@@ -76,7 +71,7 @@ bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min,
   double number = value.As<Napi::Number>().DoubleValue();
   if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) ||
       number != static_cast<double>(static_cast<int64_t>(number))) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", std::string("plan.") + key + " is out of range");
     return false;
   }
   *out = static_cast<int64_t>(number);
@@ -95,7 +90,7 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
   if (slot.IsNumber()) {
     double fd = slot.As<Napi::Number>().DoubleValue();
     if (!(fd >= 0 && fd <= INT32_MAX) || fd != static_cast<int>(fd)) {
-      ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stdio holds an invalid file descriptor");
+      ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.stdio holds an invalid file descriptor");
       return false;
     }
     plan->fds.push_back({target, static_cast<int>(fd)});
@@ -149,8 +144,9 @@ bool ReadStdio(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
     return false;
   }
   Napi::Array slots = value.As<Napi::Array>();
-  if (slots.Length() > 1024) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stdio has more than 1024 slots");
+  if (slots.Length() > static_cast<uint32_t>(policy::kMaxStdioSlots)) {
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE",
+                         "plan.stdio has more than " + std::to_string(policy::kMaxStdioSlots) + " slots");
     return false;
   }
   for (uint32_t i = 0; i < slots.Length(); i++) {
@@ -170,7 +166,7 @@ bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
   bool lossless = false;
   *out = value.As<Napi::BigInt>().Uint64Value(&lossless);
   if (!lossless) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.flags does not fit in 64 bits");
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.flags does not fit in 64 bits");
     return false;
   }
   return true;
@@ -212,7 +208,7 @@ bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
   }
   block->data = static_cast<const unsigned char*>(data);
   if (block->start > block->end || block->end > length) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.start and plan.end must lie within plan.data");
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.start and plan.end must lie within plan.data");
     return false;
   }
   return true;
@@ -398,13 +394,13 @@ bool ReadSeccomp(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
     if (env.IsExceptionPending()) return false;
     double n = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1;
     if (!(n >= 0 && n < 1024) || n != static_cast<int>(n)) {
-      ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny holds an invalid syscall number");
+      ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny holds an invalid syscall number");
       return false;
     }
     numbers.push_back(static_cast<int>(n));
   }
   if (!BuildDenyFilter(numbers, &plan->seccomp)) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny is too long for one seccomp filter");
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.seccompDeny is too long for one seccomp filter");
     return false;
   }
   return true;
@@ -459,13 +455,58 @@ bool ReadContainerPlan(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
   return true;
 }
 
-}  // namespace
-
-void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message) {
-  Napi::TypeError error = Napi::TypeError::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
-  error.ThrowAsJavaScriptException();
+// What the addon needs of an exec child's flags, whatever JS let through:
+// none that would change Node's own state, the pidfd its handle waits on,
+// and no vfork for a child that waits for its parent (Node's thread would
+// sleep until the exec, and the child would wait forever).
+bool CheckSpawnFlags(Napi::Env env, const SpawnPlan& plan) {
+  static_assert(policy::kSpawnAddedFlags == CLONE_PIDFD, "the message below names CLONE_PIDFD");
+  const uint64_t flags = plan.request.flags;
+  const char* refusal = nullptr;
+  if (flags & policy::kSpawnRefusedFlags) {
+    refusal =
+        "an exec child may not share its thread group, signal handlers, fd table or fs info with "
+        "Node, nor set a TLS";
+  } else if ((flags & policy::kSpawnAddedFlags) != policy::kSpawnAddedFlags) {
+    refusal = "an exec child needs CLONE_PIDFD: its handle waits on the pidfd";
+  } else if ((flags & CLONE_VFORK) && plan.request.exec.container != nullptr &&
+             plan.container.NeedsParent()) {
+    refusal =
+        "an exec child that waits for id maps or time offsets cannot have CLONE_VFORK: Node "
+        "would sleep until the exec, which never comes";
+  } else if ((flags & CLONE_INTO_CGROUP) && plan.request.cgroup_fd < 0) {
+    refusal = "CLONE_INTO_CGROUP needs plan.container.cgroupFd";
+  }
+  if (refusal == nullptr) return true;
+  ThrowCodedRangeError(env, "ERR_INVALID_CLONE_FLAGS", refusal);
+  return false;
 }
+
+// The same for a task child: a fault in a child sharing Node's handlers
+// would run them (or end Node), a thread is joined through the TID word
+// the kernel clears, and any other child through its pidfd.
+bool CheckTaskFlags(Napi::Env env, const TaskRequest& request, const TaskBlock& block) {
+  static_assert(policy::kFaultTaskRefusedFlags == CLONE_SIGHAND, "the message below names it");
+  static_assert(policy::kThreadTaskAddedFlags == CLONE_CHILD_CLEARTID, "the message below names it");
+  static_assert(policy::kProcessTaskAddedFlags == CLONE_PIDFD, "the message below names it");
+  const uint64_t flags = request.flags;
+  const uint64_t needed =
+      (flags & CLONE_THREAD) ? policy::kThreadTaskAddedFlags : policy::kProcessTaskAddedFlags;
+  const char* refusal = nullptr;
+  if (flags & policy::kTaskRefusedFlags) {
+    refusal = "a task child may not have these flags";
+  } else if (block.kind == TaskKind::kFault && (flags & policy::kFaultTaskRefusedFlags)) {
+    refusal = "a fault task cannot run with CLONE_SIGHAND: the fault would run Node's signal handlers";
+  } else if ((flags & needed) != needed) {
+    refusal = (flags & CLONE_THREAD) ? "a CLONE_THREAD task needs CLONE_CHILD_CLEARTID to be joined"
+                                     : "a task child that is not a thread needs CLONE_PIDFD to be waited for";
+  }
+  if (refusal == nullptr) return true;
+  ThrowCodedRangeError(env, "ERR_INVALID_CLONE_FLAGS", refusal);
+  return false;
+}
+
+}  // namespace
 
 bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources) {
   if (!value.IsObject()) {
@@ -481,7 +522,7 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
   if (!ReadInt64(env, object, "stackSize", static_cast<int64_t>(PageSize()), 1LL << 30, &stack_size))
     return false;
   if (stack_size % static_cast<int64_t>(PageSize()) != 0) {
-    ThrowCodedTypeError(env, "ERR_OUT_OF_RANGE", "plan.stackSize must be page-aligned");
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.stackSize must be page-aligned");
     return false;
   }
   request->stack_size = static_cast<size_t>(stack_size);
@@ -502,7 +543,7 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
     return false;
   }
   resources->block = block;
-  if (!ReadTaskFields(env, object, block)) {
+  if (!ReadTaskFields(env, object, block) || !CheckTaskFlags(env, *request, *block)) {
     resources->Free();
     return false;
   }
@@ -530,23 +571,12 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   if (!cwd.IsUndefined() && !ReadString(env, object, "cwd", &plan->cwd)) return false;
   if (!ReadStdio(env, object, plan)) return false;
   if (!ReadFlags(env, object, &request.flags)) return false;
-  if (request.flags & kSharedWithNode) {
-    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS",
-                        "an exec child may not share its thread group, signal handlers, fd table or fs "
-                        "info with Node, nor set a TLS");
-    return false;
-  }
-  request.flags |= CLONE_PIDFD;
   if (!ReadInt(env, object, "exitSignal", 0, 64, &request.exit_signal)) return false;
   if (!ReadInt(env, object, "pdeathsig", 0, 64, &exec.pdeathsig)) return false;
   Napi::Value setsid = object.Get("setsid");
   if (env.IsExceptionPending()) return false;
   exec.setsid = setsid.ToBoolean().Value();
-  if (!ReadContainerPlan(env, object, plan)) return false;
-  if ((request.flags & CLONE_INTO_CGROUP) && request.cgroup_fd < 0) {
-    ThrowCodedTypeError(env, "ERR_INVALID_CLONE_FLAGS", "CLONE_INTO_CGROUP needs plan.container.cgroupFd");
-    return false;
-  }
+  if (!ReadContainerPlan(env, object, plan) || !CheckSpawnFlags(env, *plan)) return false;
 
   exec.file = plan->file.c_str();
   exec.argv = plan->argv.data();

@@ -1,4 +1,7 @@
-// JS options -> a plain C++ plan. The only file that reads napi values.
+// The plans spawn.ts and clone.ts hand to the addon -> plain C++ requests,
+// read once at the boundary, with the checks the addon itself needs
+// (policy.h). Other napi reading lives beside its own job: addon.cc's
+// exports, child_handle.cc's methods, probe.cc's helpers.
 #pragma once
 
 #include <napi.h>
@@ -6,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "child.h"
 #include "container.h"
+#include "spawn.h"
+#include "task_clone.h"
 #include "unique_fd.h"
 
 namespace lc {
@@ -48,16 +52,13 @@ struct SpawnPlan {
 };
 
 // Fills `plan` from the object spawn.ts builds. On bad input it throws a
-// coded TypeError in `env` and returns false; JS has validated already, so
-// this only guards the native boundary.
+// coded TypeError or RangeError in `env` and returns false, before anything
+// is cloned; JS has validated already, so this only guards the boundary.
 bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);
 
 // Fills `request` and allocates `resources->block` (a MAP_SHARED page the
 // parent reads whatever the flags) from the object clone.ts builds. On bad
-// input it throws a coded TypeError and returns false, allocating nothing.
+// input it throws the same way and returns false, holding nothing.
 bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources);
-
-// Throws a TypeError whose `code` is `code`.
-void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message);
 
 }  // namespace lc

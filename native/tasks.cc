@@ -8,22 +8,15 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "child_signals.h"
 #include "raw_syscall.h"
 
 namespace lc {
 namespace {
 
-constexpr int kMaxSignal = 64;
 constexpr uint64_t kCancelMask = 1ULL << (kTaskCancelSignal - 1);
 // How many elements sumArray adds between looks for a kill().
 constexpr uint64_t kCancelCheckEvery = 1 << 16;
-
-struct KernelSigaction {
-  void (*handler)(int);
-  unsigned long flags;
-  void (*restorer)();
-  unsigned long mask;
-};
 
 // Whether a kill() has reached this thread; consumes the signal.
 LC_CHILD_CODE bool CancelPending() {
@@ -164,7 +157,7 @@ LC_CHILD_CODE void Probe(TaskBlock* block) {
 
 // Recurses until the guard page below the stack stops it. The frame is
 // read after the call, so the recursion cannot become a loop.
-__attribute__((noinline)) uint64_t Overflow(uint64_t depth) {
+__attribute__((noinline)) LC_CHILD_CODE uint64_t Overflow(uint64_t depth) {
   volatile char frame[512];
   frame[0] = static_cast<char>(depth);
   if (depth == UINT64_MAX) return 0;  // unreachable: the stack ends first
@@ -214,9 +207,9 @@ LC_CHILD_CODE void ProbeSharing(TaskBlock* block) {
   sembuf up = {0, 1, SEM_UNDO};
   long r = RawSyscall(SYS_semop, p.semid, reinterpret_cast<long>(&up), 1);
   p.semop_errno = r < 0 ? static_cast<int32_t>(-r) : 0;
-  for (int i = 0; i < kNamespaceCount; i++) {
+  for (int i = 0; i < policy::kNamespaceCount; i++) {
     struct stat st;
-    r = RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(kNamespacePaths[i]),
+    r = RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(policy::kNamespacePaths[i]),
                    reinterpret_cast<long>(&st), 0);
     p.ns_inode[i] = r == 0 ? st.st_ino : 0;
   }
@@ -232,15 +225,10 @@ LC_CHILD_CODE void ProbeSharing(TaskBlock* block) {
 // A child with handlers of its own is an ordinary process from here on:
 // default dispositions, nothing blocked. A child sharing Node's handlers
 // keeps every signal blocked, so none of Node's handlers ever runs in it.
+// There is nobody to report a failure to, and no failure to expect.
 LC_CHILD_CODE void BecomeOwnProcess() {
-  KernelSigaction dfl = {};
-  dfl.handler = SIG_DFL;
-  for (int sig = 1; sig <= kMaxSignal; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP)
-      RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(long));
-  }
-  const unsigned long none = 0;
-  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(long));
+  ResetSignalDispositions();
+  UnblockAllSignals();
 }
 
 }  // namespace

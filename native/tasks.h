@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "policy.h"
+
 namespace lc {
 
 enum class TaskKind : int32_t { kSumArray = 1, kWrite, kExit, kSleep, kSpin, kProbe, kFault, kProbeSharing };
@@ -43,13 +45,6 @@ struct TaskProbe {
   uint64_t stack_pointer;
 };
 
-// The namespaces the sharing probe compares, in /proc/<tid>/ns names.
-constexpr int kNamespaceCount = 8;
-constexpr const char* kNamespacePaths[kNamespaceCount] = {
-    "/proc/thread-self/ns/mnt",    "/proc/thread-self/ns/uts",  "/proc/thread-self/ns/ipc",
-    "/proc/thread-self/ns/user",   "/proc/thread-self/ns/pid",  "/proc/thread-self/ns/net",
-    "/proc/thread-self/ns/cgroup", "/proc/thread-self/ns/time",
-};
 constexpr uint64_t kProbeMagic = 0x6c696e75782d636cULL;  // "linux-cl"
 
 // What the sharing probe changes from inside the child (the parent then
@@ -66,7 +61,7 @@ struct SharingProbe {
   // namespace does not hide, unlike getppid()).
   int64_t tgid;
   int64_t ppid;
-  uint64_t ns_inode[kNamespaceCount];
+  uint64_t ns_inode[policy::kNamespaceCount];  // in lib/namespaces.ts's order
   int32_t semop_errno;
 };
 

@@ -29,7 +29,8 @@ describe('npm run build:cmake', () => {
     const script = `
       const addon = require(${JSON.stringify(addon)});
       addon.setErrorFactory((errno, syscall) => Object.assign(new Error(syscall), { code: String(errno) }));
-      const plan = { file: '/bin/echo', argv: ['echo', 'cmake-built'], envp: [], stdio: [0, 1, 2], flags: 0x4100n, exitSignal: 17, pdeathsig: 0, setsid: false };
+      // CLONE_VM|CLONE_VFORK|CLONE_PIDFD: the addon passes exactly the bits it is given.
+      const plan = { file: '/bin/echo', argv: ['echo', 'cmake-built'], envp: [], stdio: [0, 1, 2], flags: 0x5100n, exitSignal: 17, pdeathsig: 0, setsid: false };
       addon.spawn(plan, (exit) => console.log('exit', exit.exitCode));`;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(run.stderr).toBe('');

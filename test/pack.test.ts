@@ -59,7 +59,7 @@ describe('the packed tarball', () => {
     expect(files).toContain('package/dist/index.d.ts');
     expect(files).toContain('package/dist/index.mjs');
     expect(files).toContain('package/binding.gyp');
-    expect(files).toContain('package/native/child.cc');
+    expect(files).toContain('package/native/exec_child.cc');
     expect(files.some((f) => /^package\/prebuilds\/linux-x64\/.+\.node$/.test(f))).toBe(true);
     // `linux-clone bench` runs these; the results and charts of our own runs stay behind.
     expect(files).toContain('package/benchmarks/run.js');

@@ -1,0 +1,265 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "reap.h"
+#include "unique_fd.h"
+
+namespace lc {
+namespace {
+
+// The child program needs a few hundred bytes of stack; 64 KiB leaves room
+// for sanitizer builds.
+constexpr size_t kExecStackSize = 64 * 1024;
+
+struct CachedStack {
+  Stack stack;
+  ~CachedStack() { Unmap(&stack); }
+};
+
+// The error pipe the child reports through, and the sync pipe it waits on
+// while the parent writes its /proc files (a container that needs them).
+struct ChildPipes {
+  UniqueFd report_read, report_write;
+  UniqueFd sync_read, sync_write;
+};
+
+struct Grandchild {
+  pid_t pid = -1;
+  int pidfd = -1;
+};
+
+ChildReport Failure(ChildStep step, int err) {
+  ChildReport report;
+  report.step = static_cast<int32_t>(step);
+  report.err = err;
+  return report;
+}
+
+void KillChild(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+
+// Opens the pipes and points the plan at the child's ends.
+int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return -errno;
+  pipes->report_read.Reset(ends[0]);
+  pipes->report_write.Reset(ends[1]);
+  // The child's dup2 into slots [0, fd_count) must not land on the pipe.
+  if (pipes->report_write.Get() < plan->fd_count) {
+    int moved = fcntl(pipes->report_write.Get(), F_DUPFD_CLOEXEC, plan->fd_count);
+    if (moved < 0) return -errno;
+    pipes->report_write.Reset(moved);
+  }
+  plan->error_fd = pipes->report_write.Get();
+  // The handshake's pipe: the child blocks reading it until our writes to
+  // its /proc files are done.
+  if (plan->container != nullptr && plan->container->NeedsParent()) {
+    if (pipe2(ends, O_CLOEXEC) != 0) return -errno;
+    pipes->sync_read.Reset(ends[0]);
+    pipes->sync_write.Reset(ends[1]);
+    plan->container->sync_fd = pipes->sync_read.Get();
+  }
+  return 0;
+}
+
+// Whom getppid() names in the child while its parent lives, for the
+// pdeathsig re-check. A parent outside the child's PID namespace is 0.
+pid_t ExpectedParent(uint64_t flags) {
+  if (flags & CLONE_NEWPID) return 0;
+  return (flags & CLONE_PARENT) ? getppid() : getpid();
+}
+
+// One stack per thread, reused: it is free again whenever SpawnProcess
+// returns, and an munmap in a multi-threaded process whose memory a
+// CLONE_VM child just ran in costs TLB-shootdown IPIs to every CPU running
+// one of Node's threads: most of a spawn's overhead.
+int ExecStack(const Stack** out) {
+  thread_local CachedStack cached;
+  if (cached.stack.map == nullptr) {
+    int err = StackAllocate(kExecStackSize, &cached.stack);
+    if (err != 0) return err;
+  }
+  *out = &cached.stack;
+  return 0;
+}
+
+// Reads the child's report: 0 bytes (EOF) when exec closed the pipe, or a
+// whole ChildReport. Returns the byte count or -errno.
+long ReadReport(int fd, ChildReport* report) {
+  for (;;) {
+    ssize_t n = read(fd, report, sizeof *report);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+// The child is ready: the parent's writes to its /proc files, then the go.
+// Returns a report with step 0 when the child may go on.
+ChildReport AnswerReady(const ExecPlan& plan, pid_t pid, int pidfd, UniqueFd* sync_write) {
+  int32_t failed_step = 0;
+  int err = WriteParentSetup(pid, plan.container->parent, &failed_step);
+  if (err != 0) {
+    // The child is blocked on the sync pipe; it must not go on half set up.
+    KillChild(pidfd);
+    return Failure(static_cast<ChildStep>(failed_step), -err);
+  }
+  const char go = 1;
+  if (write(sync_write->Get(), &go, 1) != 1) {
+    err = errno;
+    KillChild(pidfd);
+    return Failure(ChildStep::kSyncRead, err);
+  }
+  sync_write->Reset();
+  return ChildReport();
+}
+
+// Through CLONE_PARENT the program is our child, so its PID cannot be
+// reused before we reap it: opening a pidfd by PID is race-free here.
+ChildReport TakeGrandchild(pid_t pid, Grandchild* grandchild) {
+  grandchild->pid = pid;
+  grandchild->pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (grandchild->pidfd >= 0) return ChildReport();
+  const int err = errno;
+  KillAndReap(P_PID, pid);
+  return Failure(ChildStep::kForkIntoPidNamespace, err);
+}
+
+// Reads the child's reports until EOF (the exec) or a failure. On the way it
+// answers a ready report with the parent's writes, and takes the PID of a
+// program forked into an entered PID namespace. With CLONE_VFORK the child
+// has already exec'd or exited and the first read returns at once; without
+// it, this waits for the exec, as libuv does. A process forked meanwhile by
+// another thread may hold our write end until it execs too, which only
+// delays EOF.
+ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, UniqueFd* sync_write,
+                        Grandchild* grandchild) {
+  for (;;) {
+    ChildReport report;
+    long n = ReadReport(fd, &report);
+    if (n == 0) return ChildReport();
+    const int program = grandchild->pidfd >= 0 ? grandchild->pidfd : pidfd;
+    if (n != static_cast<long>(sizeof report)) {
+      // We cannot tell whether the exec happened: do not leave it running.
+      KillChild(program);
+      return Failure(ChildStep::kExecve, n < 0 ? static_cast<int>(-n) : EIO);
+    }
+    const ChildStep step = static_cast<ChildStep>(report.step);
+    ChildReport answer;
+    if (step == ChildStep::kReady && plan.container != nullptr && sync_write->Get() >= 0) {
+      answer = AnswerReady(plan, pid, pidfd, sync_write);
+    } else if (step == ChildStep::kGrandchild && grandchild->pidfd < 0) {
+      answer = TakeGrandchild(report.value, grandchild);
+    } else if (step == ChildStep::kReady || step == ChildStep::kGrandchild) {
+      // A report nobody asked for: the protocol is broken.
+      KillChild(program);
+      return Failure(ChildStep::kExecve, EPROTO);
+    } else {
+      return report;
+    }
+    if (answer.step != 0) return answer;
+  }
+}
+
+// After the reports: the caller waits for the program, or for nothing.
+void SettleChild(const ChildReport& report, const Grandchild& grandchild, CloneOutcome* out) {
+  if (grandchild.pidfd >= 0) {
+    // The child only forked the program into the PID namespace it entered,
+    // and exits: the program (our child too, through CLONE_PARENT) is what
+    // the caller waits for.
+    ReapExited(P_PIDFD, out->pidfd);
+    close(out->pidfd);
+    out->pid = grandchild.pid;
+    out->pidfd = grandchild.pidfd;
+  }
+  if (report.step != 0) {
+    // It failed before exec, so it exits (or was killed) on its own.
+    ReapExited(P_PIDFD, out->pidfd);
+    close(out->pidfd);
+    out->pidfd = -1;
+  }
+}
+
+}  // namespace
+
+int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) {
+  ExecPlan& plan = request->exec;
+  // The child's stack holds one int per slot; options.cc refuses more.
+  if (plan.fd_count < 0 || plan.fd_count > policy::kMaxStdioSlots) return -EINVAL;
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
+  plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
+  plan.expected_ppid = ExpectedParent(request->flags);
+  ChildPipes pipes;
+  int err = OpenPipes(&plan, &pipes);
+  const Stack* stack = nullptr;
+  if (err == 0) err = ExecStack(&stack);
+  if (err != 0) return err;
+
+  CloneRequest clone_request;
+  clone_request.flags = request->flags;
+  clone_request.exit_signal = request->exit_signal;
+  clone_request.stack = stack;
+  clone_request.cgroup_fd = request->cgroup_fd;
+  if (request->flags & CLONE_PARENT_SETTID) clone_request.parent_tid = &request->parent_tid;
+  if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
+    clone_request.child_tid = &request->child_tid;
+  err = CloneCall(clone_request, ExecChildMain, &plan, out);
+  // From here only the child's copy may hold the pipe open, so EOF means the
+  // exec closed it (or the child died).
+  pipes.report_write.Reset();
+  pipes.sync_read.Reset();
+  if (err != 0) return err;
+
+  Grandchild grandchild;
+  *report = ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write, &grandchild);
+  SettleChild(*report, grandchild, out);
+  // The stack is free for the next spawn: the child exec'd into a new
+  // address space, died (a failed child was reaped above), or without
+  // CLONE_VM only ever ran on its own copy.
+  return 0;
+}
+
+const char* ChildStepSyscall(ChildStep step) {
+  switch (step) {
+    case ChildStep::kSetns: return "setns";
+    case ChildStep::kForkIntoPidNamespace: return "clone";
+    case ChildStep::kUnshareTime: return "unshare";
+    case ChildStep::kSyncRead: return "read";
+    case ChildStep::kWriteSetgroups:
+    case ChildStep::kWriteUidMap:
+    case ChildStep::kWriteGidMap:
+    case ChildStep::kWriteTimeOffsets: return "write";
+    case ChildStep::kEnterTime: return "setns";
+    case ChildStep::kSetsid: return "setsid";
+    case ChildStep::kSethostname: return "sethostname";
+    case ChildStep::kSetdomainname: return "setdomainname";
+    case ChildStep::kMountPrivate:
+    case ChildStep::kMount:
+    case ChildStep::kRemountReadonly: return "mount";
+    case ChildStep::kPivotRoot: return "pivot_root";
+    case ChildStep::kUmountOldRoot: return "umount2";
+    case ChildStep::kLoopback: return "ioctl";
+    case ChildStep::kSetrlimit: return "prlimit64";
+    case ChildStep::kChdir: return "chdir";
+    case ChildStep::kPdeathsig: return "prctl";
+    case ChildStep::kDupFd: return "dup2";
+    case ChildStep::kCloseRange: return "close_range";
+    case ChildStep::kSigaction: return "rt_sigaction";
+    case ChildStep::kSigmask: return "rt_sigprocmask";
+    case ChildStep::kNoNewPrivs: return "prctl";
+    case ChildStep::kSeccomp: return "seccomp";
+    case ChildStep::kExecve: return "execve";
+    case ChildStep::kReady:
+    case ChildStep::kGrandchild: break;
+  }
+  return "unknown";
+}
+
+}  // namespace lc
