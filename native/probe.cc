@@ -1,6 +1,7 @@
 // The parent's side of the sharing probe: state it sets up before the
-// clone, reads after the child has left its marks, and restores. Only
-// explain.ts calls these.
+// clone, reads after the child has left its marks, and restores. The
+// exit-signal check reads currentDisposition too, to learn whether Node
+// handles a signal.
 #include <errno.h>
 #include <napi.h>
 #include <signal.h>

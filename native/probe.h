@@ -1,4 +1,5 @@
-// The parent's side of the sharing probe (explain.ts's probe()).
+// The parent's side of the sharing probe (probe()), and a disposition reader
+// the exit-signal check shares.
 #pragma once
 
 #include <napi.h>
