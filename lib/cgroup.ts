@@ -1,6 +1,7 @@
 // Cgroup v2 for spawn's `cgroup` option: find the v2 hierarchy, make a child
-// cgroup with limits, hand its directory fd to CLONE_INTO_CGROUP, and remove
-// it after the reap. Cgroup v1 hierarchies are never touched.
+// cgroup with the limits cgroup-options.ts validated, hand its directory fd
+// to CLONE_INTO_CGROUP, and remove it after the reap. Cgroup v1 hierarchies
+// are never touched. Effect ring.
 import {
   closeSync,
   constants as fsConstants,
@@ -13,32 +14,14 @@ import {
 import { dirname, isAbsolute, join, posix } from 'node:path';
 
 import { addon } from './binding';
+import {
+  type CgroupOptions,
+  type ControllerMissingError,
+  type LimitFile,
+  limitFiles,
+} from './cgroup-options';
 import { makeSystemError } from './clone-error';
-import { codedError, type CodedError, invalidValue } from './errors';
-import { validateInteger, validateKeys, validateObject, validateString } from './validate';
-
-/** The `cgroup` option: a cgroup v2 made for one child, with its limits. */
-export interface CgroupOptions {
-  /**
-   * The cgroup to create. An absolute path is within the v2 hierarchy
-   * ('/ci/job-1'); a relative one is under Node's own cgroup. Its parent must
-   * exist and it must not. Default: `linux-clone-<pid>-<n>` under Node's cgroup.
-   */
-  path?: string;
-  /** memory.max in bytes, or 'max'. Needs the memory controller in the v2 hierarchy. */
-  memoryMax?: number | 'max';
-  /** pids.max: how many tasks the cgroup may hold, or 'max'. Needs the pids controller. */
-  pidsMax?: number | 'max';
-  /** cpu.max: `quota` µs of CPU per `period` µs (default 100000), or 'max'. Needs the cpu controller. */
-  cpuMax?:
-    | {
-        /** µs of CPU per period, or 'max'. */
-        quota: number | 'max';
-        /** The period in µs; default 100000. */
-        period?: number;
-      }
-    | 'max';
-}
+import { codedError } from './errors';
 
 /** A cgroup made for one child. */
 export interface ChildCgroup {
@@ -53,13 +36,6 @@ export interface ChildCgroup {
   removeSync(): void;
 }
 
-/** The error for a limit whose controller the v2 hierarchy lacks. */
-export type ControllerMissingError = CodedError<Error> & {
-  /** The controller the limit needs: 'memory', 'pids' or 'cpu'. */
-  controller: string;
-};
-
-const CGROUP_KEYS = ['path', 'memoryMax', 'pidsMax', 'cpuMax'];
 const LIVE = new Set<ChildCgroup>();
 let sequence = 0;
 let exitHookInstalled = false;
@@ -97,65 +73,6 @@ function ownCgroupDir(mount: { mountPoint: string; root: string }): string {
   const path = line.slice(3);
   const relative = mount.root === '/' ? path : posix.relative(mount.root, path);
   return join(mount.mountPoint, relative);
-}
-
-function limitValue(name: string, value: unknown, min: number): string {
-  if (value === 'max') return 'max';
-  return String(validateInteger(name, value, min, Number.MAX_SAFE_INTEGER));
-}
-
-/** The limit files to write, validated, in the order to write them. */
-function limitFiles(
-  options: CgroupOptions,
-): Array<{ controller: string; file: string; value: string }> {
-  const files: Array<{ controller: string; file: string; value: string }> = [];
-  if (options.memoryMax !== undefined)
-    files.push({
-      controller: 'memory',
-      file: 'memory.max',
-      value: limitValue('options.cgroup.memoryMax', options.memoryMax, 0),
-    });
-  if (options.pidsMax !== undefined)
-    files.push({
-      controller: 'pids',
-      file: 'pids.max',
-      value: limitValue('options.cgroup.pidsMax', options.pidsMax, 0),
-    });
-  if (options.cpuMax !== undefined) {
-    const cpu = options.cpuMax;
-    let value: string;
-    if (cpu === 'max') value = 'max';
-    else {
-      validateObject('options.cgroup.cpuMax', cpu);
-      const quota = limitValue('options.cgroup.cpuMax.quota', cpu.quota, 1000);
-      const period =
-        cpu.period === undefined
-          ? 100000
-          : validateInteger('options.cgroup.cpuMax.period', cpu.period, 1000, 1000000);
-      value = `${quota} ${period}`;
-    }
-    files.push({ controller: 'cpu', file: 'cpu.max', value });
-  }
-  return files;
-}
-
-/** Validates the option; throws a coded error before anything is made. */
-export function validateCgroupOptions(value: unknown): CgroupOptions {
-  const options = validateObject('options.cgroup', value) as CgroupOptions;
-  validateKeys('options.cgroup', options as Record<string, unknown>, CGROUP_KEYS);
-  if (options.path !== undefined) {
-    const path = validateString('options.cgroup.path', options.path);
-    const parts = path.split('/').filter((part) => part !== '');
-    if (parts.length === 0 || parts.some((part) => part === '.' || part === '..')) {
-      throw invalidValue(
-        'options.cgroup.path',
-        'must name a cgroup, without "." or ".." parts',
-        path,
-      );
-    }
-  }
-  limitFiles(options);
-  return options;
 }
 
 function controllerMissing(controller: string, dir: string): ControllerMissingError {
@@ -228,8 +145,8 @@ function installExitHook(): void {
   });
 }
 
-/** Creates the cgroup for one child. Throws a coded error, leaving nothing behind, when it cannot. */
-export function createCgroup(options: CgroupOptions): ChildCgroup {
+/** The cgroup v2 mount and the directory of the cgroup `path` names; a coded error without v2. */
+function cgroupDir(path: string | undefined): string {
   const mount = findCgroup2Mount();
   if (mount === null) {
     throw codedError(
@@ -238,20 +155,17 @@ export function createCgroup(options: CgroupOptions): ChildCgroup {
     );
   }
   const own = ownCgroupDir(mount);
-  const path = options.path ?? `linux-clone-${process.pid}-${++sequence}`;
-  const dir = isAbsolute(path) ? join(mount.mountPoint, path) : join(own, path);
-  const parent = dirname(dir);
-  const files = limitFiles(options);
-  enableControllers(
-    parent,
-    files.map((f) => f.controller),
-  );
+  const name = path ?? `linux-clone-${process.pid}-${++sequence}`;
+  return isAbsolute(name) ? join(mount.mountPoint, name) : join(own, name);
+}
+
+/** Makes `dir`, writes its limits and opens it; removes it again if any step fails. */
+function makeCgroupDir(dir: string, files: readonly LimitFile[]): number {
   try {
     mkdirSync(dir);
   } catch (error) {
     throw systemError(error, 'mkdir', dir);
   }
-  let fd = -1;
   try {
     for (const { file, value } of files) {
       try {
@@ -260,11 +174,16 @@ export function createCgroup(options: CgroupOptions): ChildCgroup {
         throw systemError(error, 'write', join(dir, file));
       }
     }
-    fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    return openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   } catch (error) {
     rmdirSync(dir);
     throw error;
   }
+}
+
+/** The handle of a made cgroup: its fd until closeFd(), its removal after the reap. */
+function childCgroup(dir: string, openFd: number): ChildCgroup {
+  let fd = openFd;
   const cgroup: ChildCgroup = {
     dir,
     fd,
@@ -290,6 +209,18 @@ export function createCgroup(options: CgroupOptions): ChildCgroup {
       LIVE.delete(cgroup);
     },
   };
+  return cgroup;
+}
+
+/** Creates the cgroup for one child. Throws a coded error, leaving nothing behind, when it cannot. */
+export function createCgroup(options: CgroupOptions): ChildCgroup {
+  const dir = cgroupDir(options.path);
+  const files = limitFiles(options);
+  enableControllers(
+    dirname(dir),
+    files.map((f) => f.controller),
+  );
+  const cgroup = childCgroup(dir, makeCgroupDir(dir, files));
   LIVE.add(cgroup);
   installExitHook();
   return cgroup;

@@ -5,14 +5,14 @@ import { parseArgs } from 'node:util';
 
 import { CloneError } from './clone-error';
 import { explain, NAMESPACES, probe, RESOURCES, type SharingReport } from './explain';
-import { type CgroupOptions } from './cgroup';
+import { type CgroupOptions } from './cgroup-options';
 import {
   type ContainerOptions,
   type IdMapping,
   type MountSpec,
   type NamespaceName,
   type RlimitValue,
-} from './container';
+} from './container-plan';
 import { CloneFlags, type FlagName, presets } from './flags';
 import { type ExitInfo, spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './signals';

@@ -7,7 +7,7 @@ export {
   type NumericArray,
   type Task,
 } from './clone';
-export { type CgroupOptions, type ControllerMissingError } from './cgroup';
+export { type CgroupOptions, type ControllerMissingError } from './cgroup-options';
 export {
   type ContainerOptions,
   type IdMapping,
@@ -15,7 +15,7 @@ export {
   type NamespaceName,
   type RlimitName,
   type RlimitValue,
-} from './container';
+} from './container-plan';
 export { CloneError } from './clone-error';
 export { type CodedError } from './errors';
 export {

@@ -5,10 +5,13 @@
 // for the sharing probe, which reports the child's inodes in this order.
 import type { FlagName } from './flags';
 
+/** Namespaces by the names /proc/PID/ns uses. */
+export type NamespaceName = 'mnt' | 'uts' | 'ipc' | 'user' | 'pid' | 'net' | 'cgroup' | 'time';
+
 /** One namespace kind. */
 export interface NamespaceInfo {
   /** Its name in /proc/PID/ns. */
-  readonly name: 'mnt' | 'uts' | 'ipc' | 'user' | 'pid' | 'net' | 'cgroup' | 'time';
+  readonly name: NamespaceName;
   /** The clone flag that makes a new one. */
   readonly flag: FlagName;
   /** The `linux-clone run` switch that asks for a new one. */

@@ -15,12 +15,13 @@ import type {
 } from './addon-types';
 import { addon, type NativeChildHandle } from './binding';
 import { makeSystemError } from './clone-error';
+import { acquireContainer } from './container';
 import {
   CONTAINER_KEYS,
   type ContainerOptions,
-  type PreparedContainer,
-  prepareContainer,
-} from './container';
+  type ContainerPlan,
+  planContainer,
+} from './container-plan';
 import { abortError, codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { refuseUnsafeExitSignal } from './exit-signal';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
@@ -198,7 +199,7 @@ function requestedFlags(options: SpawnOptions): CloneFlags {
 function spawnFlags(
   options: SpawnOptions,
   requested: CloneFlags,
-  container: PreparedContainer | null,
+  container: ContainerPlan | null,
 ): CloneFlags {
   let flags = requested;
   const fastPath =
@@ -501,7 +502,7 @@ function spawnChecked(
   const argv = validateStringArray('args', args);
   validateKeys('options', validateObject('options', options), keys);
   const requested = requestedFlags(options);
-  const container = prepareContainer(options, requested);
+  const container = planContainer(options, requested);
   const flags = spawnFlags(options, requested, container);
   const cwd =
     options.cwd === undefined
@@ -539,15 +540,16 @@ function spawnChecked(
   // Resources last, once every option is known good: the cgroup and the
   // pidfd to enter. The fds close as soon as the child is cloned; the cgroup
   // goes after the reap, before wait() resolves.
-  plan.container = container.acquire();
-  const exit = new ExitLatch(undefined, () => container.cgroup?.remove());
+  const resources = acquireContainer(container);
+  plan.container = resources.native;
+  const exit = new ExitLatch(undefined, () => resources.cgroup?.remove());
   try {
-    return new Child(binding.spawn(plan, exit.onExit), exit, container.cgroup?.dir ?? null);
+    return new Child(binding.spawn(plan, exit.onExit), exit, resources.cgroup?.dir ?? null);
   } catch (error) {
-    container.cgroup?.removeSync();
+    resources.cgroup?.removeSync();
     throw error;
   } finally {
-    container.releaseFds();
+    resources.releaseFds();
   }
 }
 
