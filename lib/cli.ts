@@ -14,7 +14,8 @@ import {
   type RlimitValue,
 } from './container-plan';
 import { CloneFlags, type FlagName, presets } from './flags';
-import { type ExitInfo, spawn } from './spawn';
+import type { ExitInfo } from './child';
+import { spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './signals';
 
 const MAIN_HELP = `Usage: linux-clone <command> [options]

@@ -5,9 +5,10 @@ import { constants } from 'node:os';
 
 import type { NativeSharingObservation } from './addon-types';
 import { addon } from './binding';
-import { clone, refuseSiblingProcess, sharingProbeTask } from './clone';
+import { clone, refuseFlags } from './clone';
 import { codedError } from './errors';
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
+import { sharingMarksTask } from './tasks';
 
 /** A resource is 'shared' with the caller, or the child has a 'copied' one of its own. */
 export type Sharing = 'shared' | 'copied';
@@ -175,7 +176,7 @@ async function measure(flags: CloneFlags): Promise<SharingReport> {
   try {
     semid = support.semaphoreCreate();
     const child = clone(
-      sharingProbeTask({
+      sharingMarksTask({
         word: new Uint8Array(word.buffer),
         umask: childUmask,
         fdSource,
@@ -232,7 +233,7 @@ async function measure(flags: CloneFlags): Promise<SharingReport> {
  */
 export function probe(flags: FlagsLike): Promise<SharingReport> {
   const f = CloneFlags.from(flags).check();
-  refuseSiblingProcess(f, 'probe');
+  refuseFlags('probe', f);
   const result = queue.then(() => measure(f));
   queue = result.catch(() => undefined);
   return result;

@@ -1,13 +1,9 @@
 // linux-clone: Linux's clone/clone3 for Node.js.
-export {
-  clone,
-  tasks,
-  type CloneOptions,
-  type FaultKind,
-  type NumericArray,
-  type Task,
-} from './clone';
+export { type Rusage, type TaskProbe } from './addon-types';
 export { type CgroupOptions, type ControllerMissingError } from './cgroup-options';
+export { Child, type ExitInfo, type WaitOptions } from './child';
+export { clone, type CloneOptions } from './clone';
+export { CloneError } from './clone-error';
 export {
   type ContainerOptions,
   type IdMapping,
@@ -16,7 +12,6 @@ export {
   type RlimitName,
   type RlimitValue,
 } from './container-plan';
-export { CloneError } from './clone-error';
 export { type CodedError } from './errors';
 export {
   explain,
@@ -39,17 +34,8 @@ export {
   type FlagsLike,
   type FlagToken,
 } from './flags';
-export {
-  Child,
-  run,
-  spawn,
-  type ExitInfo,
-  type RunOptions,
-  type RunResult,
-  type Rusage,
-  type SpawnOptions,
-  type StdioSlot,
-  type TaskProbe,
-  type WaitOptions,
-} from './spawn';
+export { run, type RunOptions, type RunResult } from './run';
 export { type SignalLike } from './signals';
+export { spawn } from './spawn';
+export { type SpawnOptions, type StdioSlot } from './spawn-plan';
+export { tasks, type FaultKind, type NumericArray, type Task } from './tasks';

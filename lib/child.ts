@@ -1,0 +1,209 @@
+// The Child handle spawn() and clone() return, and the ExitLatch that
+// settles its one exit when the addon reaps it. Effect ring: it holds the
+// addon's handle, but loads nothing itself.
+import { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+
+import type { NativeExit, Rusage, TaskProbe } from './addon-types';
+import type { NativeChildHandle } from './binding';
+import { abortError } from './errors';
+import { CloneFlags } from './flags';
+import { signalName, SIGNALS, type SignalLike } from './signals';
+import { validateAbortSignal, validateObject, validateSignal } from './validate';
+
+export type { Rusage, TaskProbe };
+
+/** How a child ended: what wait() and waitSync() resolve with. */
+export interface ExitInfo {
+  /** The child's pid (for a thread, its TID). */
+  pid: number;
+  /** The exit status, or null when a signal ended the child. */
+  exitCode: number | null;
+  /** The signal that ended the child, e.g. 'SIGKILL', or null. */
+  signal: string | null;
+  /** Whether the signal left a core dump. */
+  coreDumped: boolean;
+  /**
+   * From waitid. A CLONE_VM child's maxRSS includes Node's own RSS: the
+   * kernel counts the borrowed address space's high-water mark at exec.
+   */
+  rusage: Rusage;
+  /** From the clone to the reap (or, for a thread, the join). */
+  elapsedMs: number;
+  /** clone() tasks: the task's result (sumArray's sum, write's byte count, probe's report). */
+  value?: number | bigint | TaskProbe;
+}
+
+/** Options of Child.wait(). */
+export interface WaitOptions {
+  /** Stop waiting (the child runs on) and reject with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** `killedWith`: the signal kill() asked for, reported for a task it cancelled. */
+function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
+  const cancelled = exit.cancelled === true;
+  const info: ExitInfo = {
+    pid: exit.pid,
+    exitCode: cancelled ? null : exit.exitCode,
+    signal: cancelled ? signalName(killedWith) : exit.signal === 0 ? null : signalName(exit.signal),
+    coreDumped: exit.coreDumped,
+    rusage: exit.rusage,
+    elapsedMs: exit.elapsedMs,
+  };
+  // The sharing probe's observation is read by sharing-probe.ts alone.
+  if (exit.value !== undefined) info.value = exit.value as ExitInfo['value'];
+  return info;
+}
+
+/** The one exit of a child, settled by the native reap. */
+export class ExitLatch {
+  info: ExitInfo | null = null;
+  /** The signal the first kill() asked for. */
+  killedWith = 0;
+  readonly promise: Promise<ExitInfo>;
+  private settle!: (info: ExitInfo) => void;
+  /** @internal Memory the child reads, referenced until it exits so it cannot be collected. */
+  retained: unknown;
+
+  /** Runs after the reap, before the promise settles: removes a child's cgroup. */
+  private readonly cleanup: (() => Promise<void> | undefined) | undefined;
+
+  constructor(retained?: unknown, cleanup?: () => Promise<void> | undefined) {
+    this.retained = retained;
+    this.cleanup = cleanup;
+    this.promise = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  readonly onExit = (exit: NativeExit): void => {
+    this.retained = undefined;
+    const info = (this.info = toExitInfo(exit, this.killedWith));
+    const cleaning = this.cleanup?.();
+    // A cleanup that fails (a cgroup someone else holds) must not lose the exit.
+    if (cleaning === undefined) this.settle(info);
+    else
+      void cleaning.then(
+        () => this.settle(info),
+        () => this.settle(info),
+      );
+  };
+}
+
+/**
+ * A child made by clone3: a program from spawn(), or a task from clone(). It
+ * is reaped (a thread: joined) as soon as it exits, whether or not anyone
+ * waits; `wait()` and `kill()` are idempotent and the promise is cached.
+ */
+export class Child implements AsyncDisposable {
+  /** The child's PID, in Node's PID namespace. */
+  readonly pid: number;
+  /** The flags passed to the kernel: what you asked for, plus what spawn adds. */
+  readonly flags: CloneFlags;
+  /** 'clone3', or 'clone' where clone3 is refused (seccomp) and clone could express the flags. */
+  readonly syscall: 'clone3' | 'clone';
+  /** Node's end of each slot's pipe, else null. */
+  readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  /** stdio[0] when it is 'pipe': write to the child's stdin. */
+  readonly stdin: Writable | null;
+  /** stdio[1] when it is 'pipe'. */
+  readonly stdout: Readable | null;
+  /** stdio[2] when it is 'pipe'. */
+  readonly stderr: Readable | null;
+  /** With CLONE_SETTLS: the address of the TCB the library built for the child; else null. */
+  readonly tls: bigint | null;
+  /** With the `cgroup` option: the directory of the cgroup made for the child, removed after the reap; else null. */
+  readonly cgroup: string | null;
+  readonly #handle: NativeChildHandle;
+  readonly #exit: ExitLatch;
+
+  /** @internal Made by spawn() and clone(). */
+  constructor(handle: NativeChildHandle, exit: ExitLatch, cgroup: string | null = null) {
+    this.#handle = handle;
+    this.cgroup = cgroup;
+    this.#exit = exit;
+    this.pid = handle.pid;
+    this.flags = new CloneFlags(handle.flags, handle.exitSignal);
+    this.syscall = handle.syscall;
+    this.tls = handle.tls ?? null;
+    this.stdio = (handle.stdio ?? []).map((fd, slot) => {
+      if (fd === null) return null;
+      return slot === 0
+        ? new Socket({ fd, readable: false, writable: true })
+        : new Socket({ fd, readable: true, writable: false });
+    });
+    this.stdin = (this.stdio[0] as Writable | null) ?? null;
+    this.stdout = (this.stdio[1] as Readable | null) ?? null;
+    this.stderr = (this.stdio[2] as Readable | null) ?? null;
+  }
+
+  /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */
+  get pidfd(): number | null {
+    return this.#exit.info === null ? this.#handle.pidfd : null;
+  }
+
+  /** The exit, once reaped; else null. */
+  get exitInfo(): ExitInfo | null {
+    return this.#exit.info;
+  }
+
+  /** Resolves when the child has exited and been reaped. Never blocks the event loop. */
+  wait(options: WaitOptions = {}): Promise<ExitInfo> {
+    validateObject('options', options);
+    if (options.signal === undefined || this.#exit.info !== null) return this.#exit.promise;
+    const signal = validateAbortSignal('options.signal', options.signal);
+    if (signal.aborted) return Promise.reject(abortError(signal.reason));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortError(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.#exit.promise.then((info) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(info);
+      });
+    });
+  }
+
+  /** Blocks until the child exits, then reaps it. */
+  waitSync(): ExitInfo {
+    return this.#exit.info ?? (this.#handle.waitSync(), this.#exit.info!);
+  }
+
+  /**
+   * Sends a signal through the pidfd (default SIGTERM); false once the child
+   * is gone. A task sharing Node's signal handlers (every CLONE_THREAD task)
+   * is cancelled instead: tgkill sends it SIGRTMAX, which it consumes at its
+   * next look, and its ExitInfo reports `signal` as asked here.
+   */
+  kill(signal: SignalLike = 'SIGTERM'): boolean {
+    const n = validateSignal('signal', signal);
+    if (this.#exit.killedWith === 0) this.#exit.killedWith = n;
+    return this.#handle.kill(n);
+  }
+
+  /** Keeps Node running until the child exits (the default). */
+  ref(): this {
+    this.#handle.setRef(true);
+    return this;
+  }
+
+  /** Lets Node exit while the child runs; the child is then killed and reaped at exit. */
+  unref(): this {
+    this.#handle.setRef(false);
+    return this;
+  }
+
+  /** Kills (SIGKILL) and reaps the child if it still runs, and closes our stdio ends. Idempotent. */
+  close(): void {
+    if (this.#exit.killedWith === 0) this.#exit.killedWith = SIGNALS.SIGKILL;
+    this.#handle.close();
+    for (const stream of this.stdio) stream?.destroy();
+  }
+
+  /** `await using child = spawn(…)`: kills and reaps on scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill('SIGKILL');
+    await this.wait();
+    for (const stream of this.stdio) stream?.destroy();
+  }
+}

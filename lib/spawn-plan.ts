@@ -1,0 +1,288 @@
+// The spawn plan: spawn's options validated, the program found, and the
+// flags computed from the policy table, as the NativeSpawnPlan the addon
+// takes. Plan ring: spawn.ts acquires the container's resources and clones.
+import { accessSync, constants as fsConstants, fstatSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { NativeSpawnPlan, NativeStdioSlot } from './addon-types';
+import { makeSystemError } from './clone-error';
+import {
+  CONTAINER_KEYS,
+  type ContainerOptions,
+  type ContainerPlan,
+  planContainer,
+} from './container-plan';
+import { codedError, invalidType, invalidValue, outOfRange } from './errors';
+import { CloneFlags, type FlagsLike } from './flags';
+import {
+  brokenRefusal,
+  FAST_PATH_FLAGS,
+  MAX_STDIO_SLOTS,
+  OWN_MEMORY_OPTIONS,
+  SPAWN_ADDED,
+} from './policy';
+import { type SignalLike, SIGNALS } from './signals';
+import {
+  exitSignalOption,
+  validateBoolean,
+  validateInteger,
+  validateKeys,
+  validateObject,
+  validateSignal,
+  validateString,
+  validateStringArray,
+} from './validate';
+
+/** One stdio slot of the child. */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | null | undefined;
+
+/** Options of spawn(): the clone flags, the program's surroundings, and the container options. */
+export interface SpawnOptions extends ContainerOptions {
+  /**
+   * Clone flags for the child, in any {@link FlagsLike} form, e.g.
+   * 'CLONE_NEWPID|CLONE_NEWUTS'. CLONE_PIDFD is always added, and
+   * CLONE_VM|CLONE_VFORK unless `fastPath` is false. An exit signal in the
+   * set is used unless `exitSignal` is given. Flags that would let the child
+   * change Node itself (CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS,
+   * CLONE_SETTLS) and CLONE_PARENT (Node could not wait for a sibling) are
+   * refused with code ERR_INVALID_CLONE_FLAGS.
+   */
+  flags?: FlagsLike;
+  /**
+   * Default true: add CLONE_VM|CLONE_VFORK, so the child borrows Node's
+   * memory until it execs and the cost of a spawn does not grow with Node's
+   * heap (posix_spawn does the same). false passes `flags` as given: with
+   * presets.process that is a fork, whose page-table copy grows with the heap.
+   */
+  fastPath?: boolean;
+  /** argv[0] for the program; default `file` as given. */
+  argv0?: string;
+  /** The child's working directory; a failing chdir rejects with syscall 'chdir'. */
+  cwd?: string | URL;
+  /** The child's whole environment; default process.env. Entries whose value is undefined are left out. */
+  env?: Record<string, string | undefined>;
+  /**
+   * Per slot: 'pipe' (a pipe to a Node stream: slot 0 is written by Node,
+   * the others read), 'inherit' (Node's own fd at that slot), 'ignore'
+   * (/dev/null for slots 0–2, closed above), or a file descriptor of Node's.
+   * A single string applies to slots 0–2. Default 'pipe' for 0–2. The child
+   * gets these slots and no other descriptor.
+   */
+  stdio?: 'pipe' | 'inherit' | 'ignore' | StdioSlot[];
+  /**
+   * The signal the kernel sends Node if the child ends before it execs;
+   * default SIGCHLD, null for none. An execve turns it back to SIGCHLD, so
+   * for a program that runs it only tells how a failed setup is announced.
+   */
+  exitSignal?: SignalLike | null;
+  /**
+   * A signal the child receives when the thread that spawned it ends
+   * (PR_SET_PDEATHSIG). If Node is already gone by then, the child exits.
+   * It follows the spawning thread: a worker's children get it when the worker ends.
+   */
+  pdeathsig?: SignalLike;
+  /** Start the child in a new session (setsid), detached from Node's terminal. */
+  setsid?: boolean;
+}
+
+/** The options spawn() takes. */
+export const SPAWN_KEYS = [
+  'flags',
+  'fastPath',
+  'argv0',
+  'cwd',
+  'env',
+  'stdio',
+  'exitSignal',
+  'pdeathsig',
+  'setsid',
+  ...CONTAINER_KEYS,
+];
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** What spawn hands to the effect ring: the native plan and the container resources still to acquire. */
+export interface SpawnPlan {
+  /** The addon's plan; `container` is filled in once its resources are acquired. */
+  readonly native: NativeSpawnPlan;
+  /** The container options, planned; null without any. */
+  readonly container: ContainerPlan | null;
+  /** The flags passed to the kernel, with the exit signal. */
+  readonly flags: CloneFlags;
+}
+
+/** The flags the caller asked for, with those the policy table refuses for spawn refused. */
+function requestedFlags(options: SpawnOptions): CloneFlags {
+  const flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
+  const refusal = brokenRefusal('spawn', (flag) => flags.has(flag));
+  if (refusal !== undefined) {
+    throw codedError(
+      new RangeError(`spawn cannot use CLONE_${refusal.flag}: ${refusal.why}`),
+      'ERR_INVALID_CLONE_FLAGS',
+    );
+  }
+  return flags;
+}
+
+/** "a, b or c" */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** The flags passed to the kernel for an exec child. */
+function spawnFlags(
+  options: SpawnOptions,
+  requested: CloneFlags,
+  container: ContainerPlan | null,
+): CloneFlags {
+  let flags = requested;
+  const needsOwnMemory = container?.needsOwnMemory === true;
+  const fastPath =
+    options.fastPath === undefined
+      ? !needsOwnMemory
+      : validateBoolean('options.fastPath', options.fastPath);
+  // The fast path: the child borrows Node's address space (CLONE_VM) and this
+  // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
+  // copied whatever Node's RSS. It is dropped where Node must act while the
+  // child waits (id maps, time offsets), or where the child enters
+  // namespaces, which a process sharing Node's memory may not.
+  if (fastPath && needsOwnMemory) {
+    throw codedError(
+      new TypeError(
+        `options.fastPath cannot be true with ${orList(OWN_MEMORY_OPTIONS)}: the child must not share Node's memory`,
+      ),
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    );
+  }
+  if (fastPath) flags = flags.with(...FAST_PATH_FLAGS);
+  if (container !== null)
+    flags = flags.without(...container.removeFlags).with(...container.addFlags);
+  flags = flags.with(...SPAWN_ADDED);
+  const exitSignal = exitSignalOption(
+    options.exitSignal,
+    flags.exitSignalNumber || SIGNALS.SIGCHLD,
+  );
+  return flags.withExitSignal(exitSignal).check();
+}
+
+function isExecutableFile(path: string): 'yes' | 'denied' | 'no' {
+  try {
+    if (!statSync(path).isFile()) return 'no';
+    accessSync(path, fsConstants.X_OK);
+    return 'yes';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'no';
+  }
+}
+
+/** execvp's search, done in the parent: the child must not allocate or search. */
+function findProgram(
+  file: string,
+  env: Record<string, string | undefined>,
+  cwd: string | undefined,
+): string {
+  if (file.includes('/')) return file;
+  let denied: string | undefined;
+  for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
+    // An empty or relative PATH entry means the child's cwd, as in execvp.
+    const candidate = join(resolve(cwd ?? '.', dir || '.'), file);
+    const found = isExecutableFile(candidate);
+    if (found === 'yes') return candidate;
+    if (found === 'denied') denied ??= candidate;
+  }
+  if (denied !== undefined) return denied; // execve reports the EACCES
+  throw makeSystemError(-osConstants.errno.ENOENT, 'execve', file);
+}
+
+function environment(env: unknown): { vars: Record<string, string | undefined>; envp: string[] } {
+  const vars = env === undefined ? process.env : validateObject('options.env', env);
+  const envp: string[] = [];
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined) continue;
+    const text = validateString(`options.env[${JSON.stringify(key)}]`, value);
+    if (key.includes('=') || key.includes('\0'))
+      throw invalidValue('options.env', 'keys must not contain "=" or NUL', key);
+    envp.push(`${key}=${text}`);
+  }
+  return { vars: vars as Record<string, string | undefined>, envp };
+}
+
+function stdioSlots(stdio: unknown): NativeStdioSlot[] {
+  let slots: unknown[];
+  if (stdio === undefined) slots = [];
+  else if (typeof stdio === 'string') slots = [stdio, stdio, stdio];
+  else if (Array.isArray(stdio)) slots = [...(stdio as unknown[])];
+  else throw invalidType('options.stdio', "'pipe', 'inherit', 'ignore' or an array", stdio);
+  if (slots.length > MAX_STDIO_SLOTS)
+    throw outOfRange('options.stdio.length', `at most ${MAX_STDIO_SLOTS}`, slots.length);
+  while (slots.length < 3) slots.push(undefined);
+  return slots.map((slot, i): NativeStdioSlot => {
+    const name = `options.stdio[${i}]`;
+    if (slot === undefined || slot === null) return i < 3 ? 'pipe' : 'close';
+    if (slot === 'pipe') return 'pipe';
+    if (slot === 'inherit') return i;
+    if (slot === 'ignore') return i < 3 ? 'ignore' : 'close';
+    if (typeof slot === 'number') {
+      validateInteger(name, slot, 0, 0x7fffffff);
+      try {
+        fstatSync(slot);
+      } catch {
+        throw makeSystemError(-osConstants.errno.EBADF, 'fstat', `${name} = ${slot}`);
+      }
+      return slot;
+    }
+    throw invalidValue(name, "must be 'pipe', 'inherit', 'ignore' or a file descriptor", slot);
+  });
+}
+
+/** spawn's and run's `(file, args?, options?)`: args may be left out. */
+export function splitArgs<T>(
+  args: readonly string[] | T | undefined,
+  options: T | undefined,
+): [readonly string[], T | undefined] {
+  if (args === undefined || Array.isArray(args))
+    return [(args as readonly string[] | undefined) ?? [], options];
+  return [[], args as T];
+}
+
+function cwdOption(cwd: SpawnOptions['cwd']): string | undefined {
+  if (cwd === undefined) return undefined;
+  return validateString('options.cwd', cwd instanceof URL ? fileURLToPath(cwd) : cwd);
+}
+
+/**
+ * Validates spawn's arguments and plans the child: flags, container,
+ * program path, argv, environment and stdio. Throws a coded
+ * TypeError/RangeError (or, for a program not found, a CloneError) before
+ * anything is made.
+ */
+export function planSpawn(file: string, args: readonly string[], options: SpawnOptions): SpawnPlan {
+  validateString('file', file);
+  if (file === '') throw invalidValue('file', 'must not be empty', file);
+  const argv = validateStringArray('args', args);
+  validateKeys('options', validateObject('options', options), SPAWN_KEYS);
+  const requested = requestedFlags(options);
+  const container = planContainer(options, requested);
+  const flags = spawnFlags(options, requested, container);
+  const cwd = cwdOption(options.cwd);
+  const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
+  const { vars, envp } = environment(options.env);
+  const pdeathsig =
+    options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
+  const setsid =
+    options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
+  const stdio = stdioSlots(options.stdio);
+  const native: NativeSpawnPlan = {
+    file: findProgram(file, vars, cwd),
+    argv: [argv0, ...argv],
+    envp,
+    cwd,
+    stdio,
+    flags: flags.bits,
+    exitSignal: flags.exitSignalNumber,
+    pdeathsig,
+    setsid,
+  };
+  return { native, container, flags };
+}
