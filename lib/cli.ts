@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { CloneError } from './clone-error';
-import { explain, NAMESPACES, probe, RESOURCES, type SharingReport } from './explain';
+import { explain, NAMESPACES, RESOURCES, type SharingReport } from './explain';
 import { type CgroupOptions } from './cgroup-options';
 import {
   type ContainerOptions,
@@ -14,6 +14,7 @@ import {
   type RlimitValue,
 } from './container-plan';
 import { CloneFlags, type FlagName, presets } from './flags';
+import { probe } from './sharing-probe';
 import type { ExitInfo } from './child';
 import { spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './signals';

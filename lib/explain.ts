@@ -1,14 +1,8 @@
-// What a flag set shares, two ways that must agree: explain() from the
-// kernel's rules, probe() by measuring a real child.
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
-import { constants } from 'node:os';
-
-import type { NativeSharingObservation } from './addon-types';
-import { addon } from './binding';
-import { clone, refuseFlags } from './clone';
-import { codedError } from './errors';
+// What a flag set shares, from the kernel's rules: explain() and the
+// sharing report it shares with probe() (sharing-probe.ts), which measures
+// a real child and must agree. Plan ring: nothing here clones.
 import { CloneFlags, type FlagName, type FlagsLike } from './flags';
-import { sharingMarksTask } from './tasks';
+import { NAMESPACE_LIST, type NamespaceInfo, type NamespaceName } from './namespaces';
 
 /** A resource is 'shared' with the caller, or the child has a 'copied' one of its own. */
 export type Sharing = 'shared' | 'copied';
@@ -25,12 +19,12 @@ export const RESOURCES = [
   'sysvsem',
   'parent',
 ] as const;
-/** The namespaces, by the names /proc/PID/ns uses, in the order reports show them. */
-export const NAMESPACES = ['mnt', 'uts', 'ipc', 'user', 'pid', 'net', 'cgroup', 'time'] as const;
 /** One of {@link RESOURCES}. */
 export type Resource = (typeof RESOURCES)[number];
-/** One of {@link NAMESPACES}. */
-export type Namespace = (typeof NAMESPACES)[number];
+/** One of {@link NAMESPACES}: a namespace by the name /proc/PID/ns uses. */
+export type Namespace = NamespaceName;
+/** The namespaces, by the names /proc/PID/ns uses, in the order reports show them. */
+export const NAMESPACES: readonly Namespace[] = Object.freeze(NAMESPACE_LIST.map((ns) => ns.name));
 
 /** What a flag set shares: from explain() by the kernel's rules, or from probe() by a real child. */
 export type SharingReport = {
@@ -82,34 +76,29 @@ const RESOURCE_FACTS: Record<Resource, { flag: FlagName; shared: string; copied:
   },
 };
 
-const NAMESPACE_FLAG: Record<Namespace, FlagName> = {
-  mnt: 'NEWNS',
-  uts: 'NEWUTS',
-  ipc: 'NEWIPC',
-  user: 'NEWUSER',
-  pid: 'NEWPID',
-  net: 'NEWNET',
-  cgroup: 'NEWCGROUP',
-  time: 'NEWTIME',
-};
-
-function namespaceSentence(ns: Namespace, sharing: NamespaceSharing, flags: CloneFlags): string {
-  if (ns === 'time' && flags.has('NEWTIME') && flags.has('VM')) {
+function namespaceSentence(
+  ns: NamespaceInfo,
+  sharing: NamespaceSharing,
+  flags: CloneFlags,
+): string {
+  if (ns.name === 'time' && flags.has('NEWTIME') && flags.has('VM')) {
     return 'the caller’s time namespace: with CLONE_VM the new one is only for the child’s children';
   }
   return sharing === 'new'
-    ? `a new ${ns} namespace (CLONE_${NAMESPACE_FLAG[ns]})`
-    : `the caller’s ${ns} namespace`;
+    ? `a new ${ns.name} namespace (CLONE_${ns.flag})`
+    : `the caller’s ${ns.name} namespace`;
 }
 
-function report(
+/** @internal The report for `flags` from what each resource and namespace was found to be. */
+export function sharingReport(
   flags: CloneFlags,
   resources: Record<Resource, Sharing>,
   namespaces: Record<Namespace, NamespaceSharing>,
 ): SharingReport {
   const sentences = {} as Record<Resource | Namespace, string>;
   for (const r of RESOURCES) sentences[r] = RESOURCE_FACTS[r][resources[r]];
-  for (const ns of NAMESPACES) sentences[ns] = namespaceSentence(ns, namespaces[ns], flags);
+  for (const ns of NAMESPACE_LIST)
+    sentences[ns.name] = namespaceSentence(ns, namespaces[ns.name], flags);
   return {
     flags: flags.toString(),
     ...resources,
@@ -127,114 +116,8 @@ export function explain(flags: FlagsLike): SharingReport {
   // A thread's parent is its thread group's: the caller's parent.
   if (f.has('THREAD')) resources.parent = 'shared';
   const namespaces = {} as Record<Namespace, NamespaceSharing>;
-  for (const ns of NAMESPACES) namespaces[ns] = f.has(NAMESPACE_FLAG[ns]) ? 'new' : 'shared';
+  for (const ns of NAMESPACE_LIST) namespaces[ns.name] = f.has(ns.flag) ? 'new' : 'shared';
   // With CLONE_VM the child keeps the caller's time namespace (kernel/nsproxy.c).
   if (f.has('NEWTIME') && f.has('VM')) namespaces.time = 'shared';
-  return report(f, resources, namespaces);
-}
-
-/** A signal nobody minds being ignored for the instant of a probe. */
-const PROBE_SIGNAL = constants.signals.SIGURG;
-const FIRST_PROBE_FD = 600;
-
-let queue: Promise<unknown> = Promise.resolve();
-
-/** The lowest fd number >= `from` that is not open. */
-function freeFd(from: number): number {
-  for (let fd = from; ; fd++) {
-    try {
-      fstatSync(fd);
-    } catch {
-      return fd;
-    }
-  }
-}
-
-function fdOpen(fd: number): boolean {
-  try {
-    fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function nsInode(ns: Namespace): number {
-  return statSync(`/proc/thread-self/ns/${ns}`).ino;
-}
-
-async function measure(flags: CloneFlags): Promise<SharingReport> {
-  const support = addon().probeSupport;
-  const word = new BigUint64Array(1); // Node's private memory; the child writes at this address
-  const umask = process.umask(0o022);
-  process.umask(umask);
-  const childUmask = umask ^ 0o070;
-  const fdSource = openSync('/dev/null', 'r');
-  const fdTarget = freeFd(FIRST_PROBE_FD);
-  const dispositionBefore = support.saveDisposition(PROBE_SIGNAL);
-  let semid = -1;
-  try {
-    semid = support.semaphoreCreate();
-    const child = clone(
-      sharingMarksTask({
-        word: new Uint8Array(word.buffer),
-        umask: childUmask,
-        fdSource,
-        fdTarget,
-        semid,
-        signal: PROBE_SIGNAL,
-      }),
-      {
-        flags,
-        stackSize: 64 * 1024,
-      },
-    );
-    const exit = await child.wait();
-    const seen = exit.value as unknown as NativeSharingObservation | undefined;
-    if (seen === undefined || exit.exitCode !== 0) {
-      throw codedError(
-        new Error(`the probe child did not finish (${exit.signal ?? `exit ${exit.exitCode}`})`),
-        'ERR_PROBE_FAILED',
-      );
-    }
-    const resources: Record<Resource, Sharing> = {
-      memory: word[0] === 0x6c696e75782d636cn ? 'shared' : 'copied',
-      fsInfo: process.umask(umask) === childUmask ? 'shared' : 'copied',
-      fdTable: fdOpen(fdTarget) ? 'shared' : 'copied',
-      signalHandlers:
-        support.currentDisposition(PROBE_SIGNAL) !== dispositionBefore ? 'shared' : 'copied',
-      threadGroup: seen.tgid === process.pid ? 'shared' : 'copied',
-      // A shared undo list outlives the child, so its +1 stays.
-      sysvsem: support.semaphoreValue(semid) === 1 ? 'shared' : 'copied',
-      parent: seen.ppid === process.pid ? 'copied' : 'shared',
-    };
-    const namespaces = {} as Record<Namespace, NamespaceSharing>;
-    NAMESPACES.forEach((ns, i) => {
-      namespaces[ns] = seen.nsInodes[i] === nsInode(ns) ? 'shared' : 'new';
-    });
-    return report(flags, resources, namespaces);
-  } finally {
-    // Put back everything the child may have changed in Node.
-    process.umask(umask);
-    if (fdOpen(fdTarget)) closeSync(fdTarget);
-    closeSync(fdSource);
-    support.restoreDisposition(PROBE_SIGNAL);
-    if (semid >= 0) support.semaphoreRemove(semid);
-  }
-}
-
-/**
- * What `flags` share, measured: a real child cloned with them leaves a mark
- * on each resource (a word in Node's memory, its umask, an fd, a signal
- * disposition, a semaphore with SEM_UNDO) and reports its thread group,
- * parent and namespace inodes; Node then looks at its own side and puts
- * everything back. Probes run one at a time. CLONE_PARENT is refused
- * without CLONE_THREAD: its child would belong to Node's parent.
- */
-export function probe(flags: FlagsLike): Promise<SharingReport> {
-  const f = CloneFlags.from(flags).check();
-  refuseFlags('probe', f);
-  const result = queue.then(() => measure(f));
-  queue = result.catch(() => undefined);
-  return result;
+  return sharingReport(f, resources, namespaces);
 }

@@ -16,7 +16,6 @@ export { type CodedError } from './errors';
 export {
   explain,
   NAMESPACES,
-  probe,
   RESOURCES,
   type Namespace,
   type NamespaceSharing,
@@ -35,6 +34,7 @@ export {
   type FlagToken,
 } from './flags';
 export { run, type RunOptions, type RunResult } from './run';
+export { probe } from './sharing-probe';
 export { type SignalLike } from './signals';
 export { spawn } from './spawn';
 export { type SpawnOptions, type StdioSlot } from './spawn-plan';
