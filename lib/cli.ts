@@ -3,21 +3,22 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import type { CgroupOptions } from './cgroup-options';
+import type { Child, ExitInfo } from './child';
 import { CloneError } from './clone-error';
-import { explain, NAMESPACES, RESOURCES, type SharingReport } from './explain';
-import { type CgroupOptions } from './cgroup-options';
-import {
-  type ContainerOptions,
-  type IdMapping,
-  type MountSpec,
-  type NamespaceName,
-  type RlimitValue,
+import type {
+  ContainerOptions,
+  IdMapping,
+  MountSpec,
+  NamespaceName,
+  RlimitValue,
 } from './container-plan';
+import { explain, NAMESPACES, RESOURCES, type SharingReport } from './explain';
 import { CloneFlags, type FlagName, presets } from './flags';
+import { NAMESPACE_LIST } from './namespaces';
 import { probe } from './sharing-probe';
-import type { ExitInfo } from './child';
-import { spawn } from './spawn';
 import { MAX_SIGNAL, signalNumber } from './signals';
+import { spawn } from './spawn';
 
 const MAIN_HELP = `Usage: linux-clone <command> [options]
 
@@ -30,6 +31,12 @@ Commands:
 Run 'linux-clone <command> --help' for a command's options.
 `;
 
+/** The namespace switches' help lines, from the one namespace list. */
+const NAMESPACE_HELP = NAMESPACE_LIST.map((ns) => {
+  const line = `  ${ns.switch.padEnd(20)}new ${ns.name} namespace (CLONE_${ns.flag})`;
+  return ns.name === 'net' ? `${line}; lo is brought up` : line;
+}).join('\n');
+
 const RUN_HELP = `Usage: linux-clone run [options] [--] CMD [ARGS...]
 
 Runs CMD in a child made by clone3 (CLONE_VM|CLONE_VFORK|CLONE_PIDFD plus
@@ -37,14 +44,7 @@ your flags) with Node's stdio, and exits with its exit code, or 128+signal.
 
 Options:
   --flags SPEC        extra clone flags in strace syntax, e.g. 'CLONE_NEWUTS|CLONE_NEWIPC'
-  --user              new user namespace (CLONE_NEWUSER)
-  --pid               new PID namespace (CLONE_NEWPID)
-  --mount             new mount namespace (CLONE_NEWNS)
-  --net               new network namespace (CLONE_NEWNET); lo is brought up
-  --uts               new UTS namespace (CLONE_NEWUTS)
-  --ipc               new IPC namespace (CLONE_NEWIPC)
-  --cgroup            new cgroup namespace (CLONE_NEWCGROUP)
-  --time              new time namespace (CLONE_NEWTIME)
+${NAMESPACE_HELP}
 
 Container setup (each implies the namespaces it needs):
   --map-root-user     map uid and gid 0 inside to yours outside (implies --user)
@@ -68,7 +68,7 @@ Container setup (each implies the namespaces it needs):
   --seccomp-deny LIST   comma-separated syscalls that fail with EPERM
   --enter PID         run CMD inside the namespaces of process PID (like nsenter)
   --ns LIST           the namespaces to enter, comma-separated (default: all of
-                      user,pid,mnt,net,uts,ipc,cgroup,time that PID does not share)
+                      ${NAMESPACES.join(',')} that PID does not share)
 
 Process:
   --cwd DIR           working directory of CMD
@@ -91,7 +91,8 @@ Says what a child cloned with SPEC (strace syntax, e.g. 'CLONE_VM|CLONE_FS|SIGCH
 or a preset: thread, vfork, process, container) shares with its parent: memory,
 fs info, fd table, signal handlers, thread group, SysV semaphore undo, parent,
 and each namespace, with a sentence for each and the kernel rules SPEC breaks.
-Without SPEC it shows the seed's scale: thread -> vfork -> process -> container.
+Without SPEC it shows the four presets, from most shared to most isolated:
+thread -> vfork -> process -> container.
 
 Options:
   --json       print the report as JSON
@@ -102,7 +103,8 @@ const PROBE_HELP = `Usage: linux-clone probe [--json] [SPEC]
 
 Measures what SPEC shares: clones a real child with it, which leaves a mark on
 each resource; the parent looks at its own side, then puts everything back.
-It agrees with 'linux-clone explain'. Without SPEC it measures the seed's scale.
+It agrees with 'linux-clone explain'. Without SPEC it measures the four presets
+(thread, vfork, process, container).
 CLONE_PARENT is refused; namespaces other than a user namespace need root.
 
 Options:
@@ -127,17 +129,6 @@ Options:
   -h, --help          show this help
 `;
 
-const NAMESPACE_SWITCHES: ReadonlyArray<[string, FlagName]> = [
-  ['user', 'NEWUSER'],
-  ['pid', 'NEWPID'],
-  ['mount', 'NEWNS'],
-  ['net', 'NEWNET'],
-  ['uts', 'NEWUTS'],
-  ['ipc', 'NEWIPC'],
-  ['cgroup', 'NEWCGROUP'],
-  ['time', 'NEWTIME'],
-];
-
 /** Switches that imply namespaces. */
 const IMPLIED_NAMESPACES: ReadonlyArray<[string, FlagName[]]> = [
   ['map-root-user', ['NEWUSER']],
@@ -153,16 +144,14 @@ const IMPLIED_NAMESPACES: ReadonlyArray<[string, FlagName[]]> = [
   ['boottime-offset', ['NEWTIME']],
 ];
 
+/** A namespace switch's option name: 'mount' for --mount. */
+const switchName = (ns: (typeof NAMESPACE_LIST)[number]) => ns.switch.slice(2);
+
 const RUN_OPTIONS = {
+  ...(Object.fromEntries(
+    NAMESPACE_LIST.map((ns) => [switchName(ns), { type: 'boolean' }]),
+  ) as Record<string, { type: 'boolean' }>),
   flags: { type: 'string' },
-  user: { type: 'boolean' },
-  pid: { type: 'boolean' },
-  mount: { type: 'boolean' },
-  net: { type: 'boolean' },
-  uts: { type: 'boolean' },
-  ipc: { type: 'boolean' },
-  cgroup: { type: 'boolean' },
-  time: { type: 'boolean' },
   'map-root-user': { type: 'boolean' },
   'uid-map': { type: 'string', multiple: true },
   'gid-map': { type: 'string', multiple: true },
@@ -210,7 +199,7 @@ function splitCommand(args: readonly string[]): { options: string[]; command: st
 function runFlags(values: Record<string, unknown>): CloneFlags {
   let flags =
     typeof values.flags === 'string' ? CloneFlags.parse(values.flags) : new CloneFlags(0n);
-  for (const [option, flag] of NAMESPACE_SWITCHES) if (values[option]) flags = flags.with(flag);
+  for (const ns of NAMESPACE_LIST) if (values[switchName(ns)]) flags = flags.with(ns.flag);
   for (const [option, implied] of IMPLIED_NAMESPACES)
     if (values[option] !== undefined) flags = flags.with(...implied);
   return flags;
@@ -295,17 +284,6 @@ function rlimits(lines: string[] | undefined): ContainerOptions['rlimits'] {
   return limits;
 }
 
-const ALL_NAMESPACES: NamespaceName[] = [
-  'user',
-  'pid',
-  'mnt',
-  'net',
-  'uts',
-  'ipc',
-  'cgroup',
-  'time',
-];
-
 /** The container options the switches ask for. */
 function containerOptions(values: Record<string, unknown>): ContainerOptions {
   const options: ContainerOptions = {};
@@ -337,7 +315,7 @@ function containerOptions(values: Record<string, unknown>): ContainerOptions {
     const namespaces =
       typeof values.ns === 'string'
         ? (values.ns.split(',').filter(Boolean) as NamespaceName[])
-        : ALL_NAMESPACES;
+        : [...NAMESPACES];
     options.enter = { target, namespaces };
   } else if (values.ns !== undefined) {
     throw new UsageError('--ns needs --enter PID');
@@ -361,6 +339,44 @@ function exitStatusForError(error: unknown): number {
   return 125;
 }
 
+function timeoutOption(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const timeout = Number(text);
+  if (!Number.isInteger(timeout) || timeout <= 0)
+    throw new UsageError(`--timeout takes milliseconds, got ${text}`);
+  return timeout;
+}
+
+/**
+ * Waits for the command's exit, passing on the signals meant for it and,
+ * after `timeout` ms, sending SIGTERM, then SIGKILL 1 s later.
+ */
+async function waitForCommand(
+  child: Child,
+  timeout: number,
+): Promise<{ exit: ExitInfo; timedOut: boolean }> {
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const signal of forwarded) process.on(signal, forward);
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer =
+    timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+          killTimer = setTimeout(() => child.kill('SIGKILL'), 1000);
+        }, timeout)
+      : undefined;
+  try {
+    return { exit: await child.wait(), timedOut };
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+    for (const signal of forwarded) process.off(signal, forward);
+  }
+}
+
 async function runCommand(args: readonly string[]): Promise<number> {
   const { options, command } = splitCommand(args);
   const { values } = parseArgs({
@@ -376,13 +392,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const [file, ...rest] = command;
   if (file === undefined)
     throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
-  let timeout = 0;
-  if (values.timeout !== undefined) {
-    timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0)
-      throw new UsageError(`--timeout takes milliseconds, got ${values.timeout}`);
-  }
-
+  const timeout = timeoutOption(values.timeout);
   const child = spawn(file, rest, {
     ...containerOptions(values),
     flags: runFlags(values),
@@ -392,25 +402,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
     ...(values['new-session'] && { setsid: true }),
     ...(values['die-with-parent'] && { pdeathsig: 'SIGKILL' }),
   });
-  // Signals meant for the command reach it; we wait for its exit.
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-  for (const signal of forwarded) process.on(signal, forward);
-  let timedOut = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const timer =
-    timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGTERM');
-          killTimer = setTimeout(() => child.kill('SIGKILL'), 1000);
-        }, timeout)
-      : undefined;
-  const exit = await child.wait();
-  clearTimeout(timer);
-  clearTimeout(killTimer);
-  for (const signal of forwarded) process.off(signal, forward);
-
+  const { exit, timedOut } = await waitForCommand(child, timeout);
   if (values.json) {
     const result = { ...exit, timedOut, flags: child.flags.toString(), syscall: child.syscall };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -16,7 +16,7 @@ import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import type { CloneFlags, FlagName } from './flags';
 import { NAMESPACE_LIST, type NamespaceName } from './namespaces';
 import { OWN_MEMORY_OPTIONS } from './policy';
-import { SYSCALL_NUMBERS } from './syscalls';
+import { SYSCALL_NUMBERS } from './syscall-table';
 import {
   validateBoolean,
   validateInteger,

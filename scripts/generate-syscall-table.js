@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes lib/syscalls.ts, the x86_64 syscall names and numbers that
+// Writes lib/syscall-table.ts, the x86_64 syscall names and numbers that
 // spawn's `seccomp.deny` accepts, from the kernel's UAPI header. Run it when
 // the kernel headers gain syscalls: `node scripts/generate-syscall-table.js [HEADER]`.
 'use strict';
@@ -37,5 +37,5 @@ export const SYSCALL_NUMBERS: Readonly<Record<string, number>> = Object.freeze({
 ${lines}
 });
 `;
-writeFileSync(join(__dirname, '..', 'lib', 'syscalls.ts'), source);
-console.log(`lib/syscalls.ts: ${entries.length} syscalls`);
+writeFileSync(join(__dirname, '..', 'lib', 'syscall-table.ts'), source);
+console.log(`lib/syscall-table.ts: ${entries.length} syscalls`);
