@@ -1,9 +1,17 @@
 // The package as npm ships it: `npm run prebuild` (prebuildify, N-API,
 // stripped), `npm pack`, and an install of the tarball into an empty
-// project, offline from npm's cache, which must load the prebuild without
-// compiling and work through require, import and strict types.
+// project, offline, which must load the prebuild without compiling and work
+// through require, import and strict types.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +19,36 @@ import { ROOT, typeCheckConsumer } from './helpers';
 
 const npm = (args: string[], cwd: string) =>
   spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
+
+/**
+ * The package's runtime dependencies, and theirs, packed from the checkout's
+ * node_modules (the versions the lockfile chose) into `dir`: name → tarball.
+ * An install from a lockfile caches tarballs but not the registry documents
+ * a fresh resolve asks for, so the consumer takes its dependencies from these.
+ */
+function packDependencies(dir: string): Record<string, string> {
+  const tarballs: Record<string, string> = {};
+  const pack = (name: string, from: string) => {
+    if (tarballs[name]) return;
+    const nested = join(from, 'node_modules', name);
+    const location = existsSync(nested) ? nested : join(ROOT, 'node_modules', name);
+    const packed = npm(
+      ['pack', location, '--pack-destination', dir, '--silent', '--ignore-scripts'],
+      dir,
+    );
+    if (packed.status !== 0) throw new Error(`npm pack ${name} failed:\n${packed.stderr}`);
+    tarballs[name] = join(dir, packed.stdout.trim().split('\n').at(-1)!);
+    const manifest = JSON.parse(readFileSync(join(location, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) pack(dependency, location);
+  };
+  const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  for (const dependency of Object.keys(own.dependencies)) pack(dependency, ROOT);
+  return tarballs;
+}
 
 let tarball = '';
 let files: string[] = [];
@@ -41,13 +79,27 @@ beforeAll(() => {
   tarball = join(out, pack.stdout.trim().split('\n').at(-1)!);
   files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
   consumer = mkdtempSync(join(tmpdir(), 'linux-clone-consumer-'));
+  // Offline, with an empty cache of its own: the dependencies come from their
+  // tarballs through overrides, and the test touches neither network nor ~/.npm.
+  const overrides: Record<string, string> = {};
+  for (const [name, file] of Object.entries(packDependencies(out)))
+    overrides[name] = `file:${file}`;
   writeFileSync(
     join(consumer, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, overrides }),
   );
-  // Offline: the dependencies come from the cache `npm install` filled; tests touch no network.
+  const cache = mkdtempSync(join(tmpdir(), 'linux-clone-npm-cache-'));
   const install = npm(
-    ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
+    [
+      'install',
+      '--offline',
+      '--cache',
+      cache,
+      '--no-audit',
+      '--no-fund',
+      '--foreground-scripts',
+      tarball,
+    ],
     consumer,
   );
   if (install.status !== 0) throw new Error(`installing the tarball failed:\n${install.stderr}`);
