@@ -17,7 +17,15 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DIST, isRoot, openFdCount, sleep, zombieChildren, ZOMBIES_SOURCE } from './helpers';
+import {
+  DIST,
+  isRoot,
+  openFdCount,
+  sleep,
+  unprivilegedRuntime,
+  zombieChildren,
+  ZOMBIES_SOURCE,
+} from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = require(DIST) as typeof import('../lib/index');
@@ -82,8 +90,11 @@ type Observations = Record<string, unknown> & {
  * cgroup of the delegated subtree.
  */
 async function scenario(who: Who, body: string): Promise<Observations> {
+  // Rootless, the library and Node are copies uid 65534 can reach wherever the checkout is.
+  const { dist, node } =
+    who === 'rootless' ? unprivilegedRuntime() : { dist: DIST, node: process.execPath };
   const script = `
-const lib = require(${JSON.stringify(DIST)});
+const lib = require(${JSON.stringify(dist)});
 const cgroupBase = ${JSON.stringify(delegated)};
 const work = ${JSON.stringify(workDir)};
 const { spawn: cpSpawn } = require('node:child_process');
@@ -97,7 +108,7 @@ ${ZOMBIES_SOURCE}
     who === 'rootless'
       ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups']
       : [];
-  const argv = [...drop, process.execPath, '-e', script];
+  const argv = [...drop, node, '-e', script];
   const result = await lib.run(argv[0], argv.slice(1), {
     cgroup: { path: join(delegated, `runner-${++runners}`) },
     timeout: 60000,

@@ -13,18 +13,27 @@ import {
   openFdCount,
   processRunning,
   sleep,
+  unprivilegedRuntime,
   zombieChildren,
   ZOMBIES_SOURCE,
 } from './helpers';
 
-/** Runs `body` in a fresh Node started through `prefix` (prlimit, setpriv); returns its JSON output. */
-function inNode(prefix: string[], body: string): Record<string, unknown> {
-  const script = `const lib = require(${JSON.stringify(DIST)});
+/**
+ * Runs `body` in a fresh Node started through `prefix` (prlimit, setpriv);
+ * returns its JSON output. `runtime` is the library and Node it runs
+ * (unprivilegedRuntime() for a prefix that drops root).
+ */
+function inNode(
+  prefix: string[],
+  body: string,
+  runtime = { dist: DIST, node: process.execPath },
+): Record<string, unknown> {
+  const script = `const lib = require(${JSON.stringify(runtime.dist)});
 const fs = require('node:fs');
 const fds = () => fs.readdirSync('/proc/self/fd').length;
 ${ZOMBIES_SOURCE}
 (async () => { ${body} })().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
-  const argv = [...prefix, process.execPath, '-e', script];
+  const argv = [...prefix, runtime.node, '-e', script];
   const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0)
     throw new Error(`fault script failed (${result.status ?? result.signal}): ${result.stderr}`);
@@ -114,6 +123,7 @@ describe('faults', () => {
        for (const c of children) c.kill('SIGKILL');
        await Promise.all(children.map((c) => c.wait()));
        return { error, spawned: children.length, zombies: zombies() };`,
+      unprivilegedRuntime(),
     );
     expect(seen.error).toMatchObject({
       code: 'EAGAIN',

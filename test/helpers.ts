@@ -1,9 +1,21 @@
 // Shared test helpers: resource counts read from /proc, C helpers built
 // with the system compiler, and the library as a child process sees it.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..');
 /** The compiled package entry, as a consumer loads it (npm test builds it first). */
@@ -163,4 +175,66 @@ export function itIf(condition: boolean, missing: string): jest.It {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The package's runtime dependencies, and theirs, as the checkout installed
+ * them: name → directory (a nested copy before the hoisted one).
+ */
+export function runtimeDependencies(): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (from: string) => {
+    const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(manifest.dependencies ?? {})) {
+      if (found.has(name)) continue;
+      const nested = join(from, 'node_modules', name);
+      const location = existsSync(nested) ? nested : join(ROOT, 'node_modules', name);
+      found.set(name, location);
+      visit(location);
+    }
+  };
+  visit(ROOT);
+  return found;
+}
+
+/** Whether a user with no claim on `path` can reach and execute it: o+x on it and every directory above. */
+function everyoneCanExecute(path: string): boolean {
+  for (let at = realpathSync(path); ; at = dirname(at)) {
+    if ((statSync(at).mode & 0o001) === 0) return false;
+    if (at === '/') return true;
+  }
+}
+
+let unprivileged: { dist: string; node: string } | undefined;
+
+/**
+ * The library and Node as uid 65534 can reach them wherever the checkout
+ * (and Node) lives, a private `mktemp -d` or /root included: dist/, the built
+ * addon and the runtime dependencies, copied once into a world-readable
+ * directory of the test's own (the user's tree is left as it is), and Node
+ * itself when its own path is closed to others; removed when the process
+ * exits. `dist` is DIST's twin.
+ */
+export function unprivilegedRuntime(): { dist: string; node: string } {
+  if (unprivileged) return unprivileged;
+  const dir = mkdtempSync(join(tmpdir(), 'linux-clone-unprivileged-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  const built = join(ROOT, 'build', 'Release');
+  mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
+  for (const file of readdirSync(built).filter((f) => f.endsWith('.node')))
+    copyFileSync(join(built, file), join(dir, 'build', 'Release', file));
+  for (const [name, location] of runtimeDependencies())
+    cpSync(location, join(dir, 'node_modules', name), { recursive: true });
+  let node = process.execPath;
+  if (!everyoneCanExecute(node)) {
+    node = join(dir, 'node');
+    copyFileSync(process.execPath, node);
+  }
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  unprivileged = { dist: join(dir, 'dist', 'index.js'), node };
+  return unprivileged;
 }

@@ -3,19 +3,11 @@
 // project, offline, which must load the prebuild without compiling and work
 // through require, import and strict types.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ROOT, typeCheckConsumer } from './helpers';
+import { ROOT, runtimeDependencies, typeCheckConsumer } from './helpers';
 
 const npm = (args: string[], cwd: string) =>
   spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
@@ -28,25 +20,14 @@ const npm = (args: string[], cwd: string) =>
  */
 function packDependencies(dir: string): Record<string, string> {
   const tarballs: Record<string, string> = {};
-  const pack = (name: string, from: string) => {
-    if (tarballs[name]) return;
-    const nested = join(from, 'node_modules', name);
-    const location = existsSync(nested) ? nested : join(ROOT, 'node_modules', name);
+  for (const [name, location] of runtimeDependencies()) {
     const packed = npm(
       ['pack', location, '--pack-destination', dir, '--silent', '--ignore-scripts'],
       dir,
     );
     if (packed.status !== 0) throw new Error(`npm pack ${name} failed:\n${packed.stderr}`);
     tarballs[name] = join(dir, packed.stdout.trim().split('\n').at(-1)!);
-    const manifest = JSON.parse(readFileSync(join(location, 'package.json'), 'utf8')) as {
-      dependencies?: Record<string, string>;
-    };
-    for (const dependency of Object.keys(manifest.dependencies ?? {})) pack(dependency, location);
-  };
-  const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
-  for (const dependency of Object.keys(own.dependencies)) pack(dependency, ROOT);
+  }
   return tarballs;
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { run } from '../lib';
-import { DIST } from './helpers';
+import { unprivilegedRuntime } from './helpers';
 
 describe('security promises', () => {
   it('no descriptor of Node’s leaks into a child, plain or in a container, whatever Node has open', async () => {
@@ -45,8 +45,9 @@ describe('security promises', () => {
     const id = join(dir, 'id');
     copyFileSync('/usr/bin/id', id);
     chmodSync(id, 0o4755); // owned by root, setuid
+    const { dist, node } = unprivilegedRuntime();
     try {
-      const script = `const lib = require(${JSON.stringify(DIST)});
+      const script = `const lib = require(${JSON.stringify(dist)});
         (async () => {
           const plain = await lib.run(${JSON.stringify(id)}, ['-u']);
           const locked = await lib.run(${JSON.stringify(id)}, ['-u'], { noNewPrivs: true });
@@ -55,7 +56,7 @@ describe('security promises', () => {
         })();`;
       const result = spawnSync(
         'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script],
+        ['--reuid=65534', '--regid=65534', '--clear-groups', node, '-e', script],
         { encoding: 'utf8' },
       );
       expect(result.stderr).toBe('');
