@@ -4,36 +4,43 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ROOT } from './helpers';
+import { itWith, ROOT } from './helpers';
 
 describe('npm run build:cmake', () => {
-  it('builds the addon from binding.gyp’s source list, and it loads and spawns', () => {
-    const build = spawnSync('npm', ['run', 'build:cmake'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    expect(build.status).toBe(0);
-    const addon = join(ROOT, 'build-cmake', 'Release', 'linux_clone.node');
-    expect(existsSync(addon)).toBe(true);
-    // Every source of binding.gyp was compiled: one list, not two copies.
-    const sources = (
-      JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as {
-        targets: Array<{ sources: string[] }>;
-      }
-    ).targets[0].sources;
-    for (const source of sources)
-      expect(
-        existsSync(join(ROOT, 'build-cmake', 'CMakeFiles', 'linux_clone.dir', `${source}.o`)),
-      ).toBe(true);
-    const script = `
+  itWith('cmake')(
+    'builds the addon from binding.gyp’s source list, and it loads and spawns',
+    () => {
+      const build = spawnSync('npm', ['run', 'build:cmake'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      expect(build.status).toBe(0);
+      const addon = join(ROOT, 'build-cmake', 'Release', 'linux_clone.node');
+      expect(existsSync(addon)).toBe(true);
+      // Every source of binding.gyp was compiled: one list, not two copies.
+      const sources = (
+        JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as {
+          targets: Array<{ sources: string[] }>;
+        }
+      ).targets[0].sources;
+      for (const source of sources)
+        expect(
+          existsSync(join(ROOT, 'build-cmake', 'CMakeFiles', 'linux_clone.dir', `${source}.o`)),
+        ).toBe(true);
+      const script = `
       const addon = require(${JSON.stringify(addon)});
       addon.setErrorFactory((errno, syscall) => Object.assign(new Error(syscall), { code: String(errno) }));
       // CLONE_VM|CLONE_VFORK|CLONE_PIDFD: the addon passes exactly the bits it is given.
       const plan = { file: '/bin/echo', argv: ['echo', 'cmake-built'], envp: [], stdio: [0, 1, 2], flags: 0x5100n, exitSignal: 17, pdeathsig: 0, setsid: false };
       addon.spawn(plan, (exit) => console.log('exit', exit.exitCode));`;
-    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
-    expect(run.stderr).toBe('');
-    expect(run.stdout).toBe('cmake-built\nexit 0\n');
-  }, 600_000);
+      const run = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('cmake-built\nexit 0\n');
+    },
+    600_000,
+  );
 });

@@ -22,6 +22,7 @@ import {
   isRoot,
   openFdCount,
   sleep,
+  itWith,
   unprivilegedRuntime,
   zombieChildren,
   ZOMBIES_SOURCE,
@@ -122,6 +123,8 @@ ${ZOMBIES_SOURCE}
 }
 
 describe.each<Who>(['root', 'rootless'])('a container, as %s', (who) => {
+  // Rootless, each scenario drops to uid 65534 through setpriv.
+  const it = who === 'rootless' ? itWith('setpriv') : global.it;
   it('runs the program as pid 1 of its PID namespace, and /proc lists only its own', async () => {
     const seen = await scenario(
       who,
@@ -528,29 +531,35 @@ describe('container options refused with coded errors, before anything is cloned
     );
   });
 
-  it('new namespaces without CLONE_NEWUSER, unprivileged: EPERM with a hint to add it', async () => {
-    const seen = await scenario(
-      'rootless',
-      `lib.spawn('/bin/true', { flags: 'CLONE_NEWNET' }); return {};`,
-    );
-    expect(seen.error).toMatchObject({ code: 'EPERM', syscall: 'clone3' });
-    expect(seen.error!.message).toMatch(/add CLONE_NEWUSER/);
-  });
+  itWith('setpriv')(
+    'new namespaces without CLONE_NEWUSER, unprivileged: EPERM with a hint to add it',
+    async () => {
+      const seen = await scenario(
+        'rootless',
+        `lib.spawn('/bin/true', { flags: 'CLONE_NEWNET' }); return {};`,
+      );
+      expect(seen.error).toMatchObject({ code: 'EPERM', syscall: 'clone3' });
+      expect(seen.error!.message).toMatch(/add CLONE_NEWUSER/);
+    },
+  );
 
-  it('a uid map an unprivileged process may not write: EPERM naming the file, the child killed and reaped', async () => {
-    const seen = await scenario(
-      'rootless',
-      `try { lib.spawn('/bin/true', { flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: 0, size: 1 }] }); }
+  itWith('setpriv')(
+    'a uid map an unprivileged process may not write: EPERM naming the file, the child killed and reaped',
+    async () => {
+      const seen = await scenario(
+        'rootless',
+        `try { lib.spawn('/bin/true', { flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: 0, size: 1 }] }); }
        catch (e) { return { code: e.code, syscall: e.syscall, path: e.path, hint: e.hint, zombies: zombies() }; }`,
-    );
-    expect(seen).toMatchObject({
-      code: 'EPERM',
-      syscall: 'write',
-      hint: expect.stringMatching(/only its own uid/),
-    });
-    expect(seen.path).toMatch(/^\/proc\/\d+\/uid_map$/);
-    expect(seen.zombies).toBe(0);
-  });
+      );
+      expect(seen).toMatchObject({
+        code: 'EPERM',
+        syscall: 'write',
+        hint: expect.stringMatching(/only its own uid/),
+      });
+      expect(seen.path).toMatch(/^\/proc\/\d+\/uid_map$/);
+      expect(seen.zombies).toBe(0);
+    },
+  );
 
   it('a cgroup limit whose controller is missing leaves no cgroup behind', () => {
     const missing = ['memory', 'pids', 'cpu'].find((c) => !v2Controllers.includes(c));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { clone, spawn, tasks } from '../lib';
 import {
   DIST,
+  itWith,
   openFdCount,
   processRunning,
   sleep,
@@ -84,10 +85,12 @@ describe('faults', () => {
     expect(openFdCount()).toBe(fds);
   });
 
-  it('EMFILE: with RLIMIT_NOFILE lowered, spawning with pipes fails with a coded error, and the descriptors come back', () => {
-    const seen = inNode(
-      ['prlimit', '--nofile=64', '--'],
-      `const warm = lib.spawn('/bin/true'); // Node's first stdio stream opens a /dev/null it keeps
+  itWith('prlimit')(
+    'EMFILE: with RLIMIT_NOFILE lowered, spawning with pipes fails with a coded error, and the descriptors come back',
+    () => {
+      const seen = inNode(
+        ['prlimit', '--nofile=64', '--'],
+        `const warm = lib.spawn('/bin/true'); // Node's first stdio stream opens a /dev/null it keeps
        await warm.wait();
        for (const s of warm.stdio) s?.destroy();
        await new Promise((r) => setTimeout(r, 20));
@@ -99,40 +102,44 @@ describe('faults', () => {
        await Promise.all(children.map((c) => c.wait()));
        await new Promise((r) => setTimeout(r, 50));
        return { error, spawned: children.length, leaked: fds() - before };`,
-    );
-    expect(seen.error).toMatchObject({ code: 'EMFILE', name: 'CloneError' });
-    expect(seen.spawned).toBeGreaterThan(0);
-    expect(seen.leaked).toBe(0);
-  });
+      );
+      expect(seen.error).toMatchObject({ code: 'EMFILE', name: 'CloneError' });
+      expect(seen.spawned).toBeGreaterThan(0);
+      expect(seen.leaked).toBe(0);
+    },
+  );
 
-  it('EAGAIN: with a process limit lowered, clone3 fails with a coded error and a hint, and every child is reaped', () => {
-    // RLIMIT_NPROC binds only without root: the script runs as nobody.
-    const seen = inNode(
-      [
-        'setpriv',
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        'prlimit',
-        '--nproc=40',
-        '--',
-      ],
-      `const children = [];
+  itWith('setpriv', 'prlimit')(
+    'EAGAIN: with a process limit lowered, clone3 fails with a coded error and a hint, and every child is reaped',
+    () => {
+      // RLIMIT_NPROC binds only without root: the script runs as nobody.
+      const seen = inNode(
+        [
+          'setpriv',
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          'prlimit',
+          '--nproc=40',
+          '--',
+        ],
+        `const children = [];
        let error;
        try { for (let i = 0; i < 100; i++) children.push(lib.spawn('/bin/sleep', ['5'], { stdio: 'ignore' })); } catch (e) { error = { code: e.code, syscall: e.syscall, hint: e.hint }; }
        for (const c of children) c.kill('SIGKILL');
        await Promise.all(children.map((c) => c.wait()));
        return { error, spawned: children.length, zombies: zombies() };`,
-      unprivilegedRuntime(),
-    );
-    expect(seen.error).toMatchObject({
-      code: 'EAGAIN',
-      syscall: 'clone3',
-      hint: expect.stringMatching(/RLIMIT_NPROC/),
-    });
-    expect(seen.spawned).toBeGreaterThan(0);
-    expect(seen.zombies).toBe(0);
-  });
+        unprivilegedRuntime(),
+      );
+      expect(seen.error).toMatchObject({
+        code: 'EAGAIN',
+        syscall: 'clone3',
+        hint: expect.stringMatching(/RLIMIT_NPROC/),
+      });
+      expect(seen.spawned).toBeGreaterThan(0);
+      expect(seen.zombies).toBe(0);
+    },
+  );
 
   it('the Node parent SIGKILLed: its children with pdeathsig die, and none is left behind', async () => {
     const script = `const lib = require(${JSON.stringify(DIST)});

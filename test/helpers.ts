@@ -173,6 +173,12 @@ export function itIf(condition: boolean, missing: string): jest.It {
   return skip;
 }
 
+/** `it` when every command is on PATH, else `it.skip` naming the missing ones ("needs bwrap, not installed"). */
+export function itWith(...commands: string[]): jest.It {
+  const missing = commands.filter((command) => !hasCommand(command));
+  return itIf(missing.length === 0, `${missing.join(' and ')}, not installed`);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

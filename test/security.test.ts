@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { run } from '../lib';
-import { unprivilegedRuntime } from './helpers';
+import { itWith, unprivilegedRuntime } from './helpers';
 
 describe('security promises', () => {
   it('no descriptor of Node’s leaks into a child, plain or in a container, whatever Node has open', async () => {
@@ -39,31 +39,34 @@ describe('security promises', () => {
     }
   });
 
-  it('a setuid-root binary raises an unprivileged caller to euid 0, and not under noNewPrivs', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-setuid-'));
-    chmodSync(dir, 0o755);
-    const id = join(dir, 'id');
-    copyFileSync('/usr/bin/id', id);
-    chmodSync(id, 0o4755); // owned by root, setuid
-    const { dist, node } = unprivilegedRuntime();
-    try {
-      const script = `const lib = require(${JSON.stringify(dist)});
+  itWith('setpriv')(
+    'a setuid-root binary raises an unprivileged caller to euid 0, and not under noNewPrivs',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'linux-clone-setuid-'));
+      chmodSync(dir, 0o755);
+      const id = join(dir, 'id');
+      copyFileSync('/usr/bin/id', id);
+      chmodSync(id, 0o4755); // owned by root, setuid
+      const { dist, node } = unprivilegedRuntime();
+      try {
+        const script = `const lib = require(${JSON.stringify(dist)});
         (async () => {
           const plain = await lib.run(${JSON.stringify(id)}, ['-u']);
           const locked = await lib.run(${JSON.stringify(id)}, ['-u'], { noNewPrivs: true });
           const sandboxed = await lib.run(${JSON.stringify(id)}, ['-u'], { seccomp: { deny: ['ptrace'] } });
           console.log(JSON.stringify([plain.stdout, locked.stdout, sandboxed.stdout]));
         })();`;
-      const result = spawnSync(
-        'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', node, '-e', script],
-        { encoding: 'utf8' },
-      );
-      expect(result.stderr).toBe('');
-      // Without it the bit works (so the test can fail); with it, and with seccomp, which implies it, it does not.
-      expect(JSON.parse(result.stdout)).toEqual(['0\n', '65534\n', '65534\n']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const result = spawnSync(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', node, '-e', script],
+          { encoding: 'utf8' },
+        );
+        expect(result.stderr).toBe('');
+        // Without it the bit works (so the test can fail); with it, and with seccomp, which implies it, it does not.
+        expect(JSON.parse(result.stdout)).toEqual(['0\n', '65534\n', '65534\n']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
