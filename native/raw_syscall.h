@@ -9,13 +9,7 @@
 
 #include <cstdint>
 
-// Marks every function a raw child runs (between clone and exec, or as a
-// task). No sanitizer runtime may run there: it takes locks, allocates, and
-// knows nothing of a stack it did not make, whose shadow a CLONE_VM child
-// shares with Node. test:asan found stale use-after-scope poison on the
-// reused exec stack this way. Functions so marked are not inlined into
-// instrumented ones, so the mark goes on each.
-#define LC_CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+#include "child_code.h"
 
 namespace lc {
 

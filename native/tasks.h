@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "child_code.h"
 #include "policy.h"
 
 namespace lc {
@@ -99,7 +100,8 @@ struct TaskBlock {
   SharingProbe sharing;
   rusage usage;  // RUSAGE_THREAD, for threads (waitid reports processes)
 
-  unsigned char* payload() { return reinterpret_cast<unsigned char*>(this + 1); }
+  // Child code: write's task reads its bytes here.
+  LC_CHILD_CODE unsigned char* payload() { return reinterpret_cast<unsigned char*>(this + 1); }
 };
 
 // The raw child's entry: runs block->kind, records the result, returns the

@@ -20,5 +20,5 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # Arguments: test files, and jest options (--json --outputFile=… for CI).
 files=() options=()
 for arg in "$@"; do case "$arg" in -*) options+=("$arg") ;; *) files+=("$arg") ;; esac; done
-[ ${#files[@]} -gt 0 ] || files=(test/spawn.test.ts test/clone.test.ts test/run.test.ts test/container.test.ts test/faults.test.ts test/fuzz.test.ts test/security.test.ts test/explain.test.ts test/kernel.test.ts)
+[ ${#files[@]} -gt 0 ] || files=(test/spawn.test.ts test/clone.test.ts test/run.test.ts test/container.test.ts test/faults.test.ts test/fuzz.test.ts test/security.test.ts test/explain.test.ts test/kernel.test.ts test/child-code.test.ts)
 npx jest --ci --runInBand "${options[@]}" "${files[@]}"
