@@ -2,9 +2,10 @@
 // asks the kernel nothing; the addon loads at the first call that clones.
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 
 import { knownSignalNames, signalNumber } from '../lib/signals';
-import { DIST } from './helpers';
+import { DIST, ROOT } from './helpers';
 
 /** Runs `script` in a Node of its own and returns what it prints, parsed. */
 function inFreshNode(script: string): unknown {
@@ -44,5 +45,60 @@ describe('the plan ring', () => {
       lib.CloneFlags.of('PIDFD', 'THREAD', 'SIGHAND', 'VM').brokenRules();
       console.log(JSON.stringify({ atImport, afterRules: reads }));`);
     expect(seen).toEqual({ atImport: 0, afterRules: 1 });
+  });
+});
+
+describe('the rings, as the lint sees them', () => {
+  const config = `import(${JSON.stringify(join(ROOT, 'eslint.config.mjs'))})`;
+
+  it('every file of lib/ is in one ring, or is a front end (index, cli)', () => {
+    const seen = inFreshNode(`
+      ${config}.then(({ PLAN_RING, EFFECT_RING }) => {
+        const files = require('node:fs').readdirSync(${JSON.stringify(join(ROOT, 'lib'))})
+          .filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+        const placed = [...PLAN_RING, ...EFFECT_RING, 'index', 'cli'];
+        console.log(JSON.stringify({
+          unplaced: files.filter((f) => !placed.includes(f)),
+          both: PLAN_RING.filter((f) => EFFECT_RING.includes(f)),
+        }));
+      });`);
+    expect(seen).toEqual({ unplaced: [], both: [] });
+  });
+
+  it('the plan-ring files, loaded, load no file of the effect ring, directly or transitively', () => {
+    const seen = inFreshNode(`
+      ${config}.then(({ PLAN_RING, EFFECT_RING }) => {
+        const dist = ${JSON.stringify(join(ROOT, 'dist'))};
+        for (const name of PLAN_RING) require(dist + '/' + name + '.js');
+        const loaded = Object.keys(require.cache).filter((path) => path.startsWith(dist + '/'));
+        const effect = EFFECT_RING.filter((name) => loaded.includes(dist + '/' + name + '.js'));
+        console.log(JSON.stringify({ files: PLAN_RING.length, effect, native: ${NATIVE_MODULES} }));
+      });`) as { files: number; effect: string[]; native: number };
+    expect(seen.files).toBeGreaterThan(10);
+    expect(seen).toEqual({ files: seen.files, effect: [], native: 0 });
+  });
+
+  it('the lint refuses an import of the binding in a plan-ring file', () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'),
+        '--stdin',
+        '--stdin-filename',
+        'lib/flags.ts',
+        '--rule',
+        '{"@typescript-eslint/no-unused-vars":"off"}',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: ROOT,
+        input: "import { addon } from './binding';\n",
+        encoding: 'utf8',
+        timeout: 60000,
+      },
+    );
+    const [report] = JSON.parse(result.stdout) as Array<{ messages: Array<{ ruleId: string }> }>;
+    expect(report.messages.map((m) => m.ruleId)).toContain('no-restricted-imports');
   });
 });
