@@ -44,20 +44,20 @@ export interface NativeBinding {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = require('node-gyp-build') as (dir: string) => unknown;
-
 let loaded: NativeBinding | undefined;
 
 /**
- * The addon, loaded by the first call that needs it (a prebuild, else the
- * local build). Loading it sets the factory its system errors are made with
- * and kills and reaps, at Node's exit, the children still running: a normal
- * exit or a worker's end runs the addon's env cleanup hook, but
- * process.exit() skips those hooks, not the 'exit' event.
+ * The addon, loaded by the first call that needs it: a prebuild, else the
+ * local build, found by node-gyp-build, itself required only then. Loading
+ * it sets the factory its system errors are made with, and has the children
+ * still running killed and reaped at Node's exit: a normal exit or a
+ * worker's end runs the addon's env cleanup hook, but process.exit() skips
+ * those hooks, not the 'exit' event.
  */
 export function addon(): NativeBinding {
   if (loaded !== undefined) return loaded;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
   const binding = load(join(__dirname, '..')) as NativeBinding;
   binding.setErrorFactory(makeSystemError);
   process.once('exit', () => binding.teardown());
