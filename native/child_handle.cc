@@ -155,8 +155,7 @@ bool ChildHandle::Watch(Napi::Env env) {
   }
   if (err == 0) return true;
   // Without a watcher nothing would reap it: do not leave it running.
-  SendKill(SIGKILL);
-  Reap(true);
+  EndNow();
   Release();
   ThrowCloneError(env, err, "uv_poll_start", nullptr, 0);
   return false;
@@ -179,8 +178,7 @@ void ChildHandle::OnFirstIdle(uv_idle_t* idle) {
   }
   if (err != 0) {
     // Cannot watch it: end it now rather than never report it.
-    self->SendKill(SIGKILL);
-    self->Reap(true);
+    self->EndNow();
     self->OnExitObserved();
   }
 }
@@ -347,6 +345,11 @@ void ChildHandle::OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
 void ChildHandle::OnJoinTimer(uv_timer_t* timer) {
   ChildHandle* self = static_cast<ChildHandle*>(timer->data);
   if (self->Reap(false) == 1) self->OnExitObserved();
+}
+
+void ChildHandle::EndNow() {
+  SendKill(SIGKILL);
+  Reap(true);
 }
 
 // A child sharing Node's handlers keeps every signal blocked, so it is

@@ -61,6 +61,8 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   void OnExitObserved();
   int JoinThread(bool block);
   void SendKill(int signal);
+  // For a child nothing can watch: killed, then reaped (joined) at once.
+  void EndNow();
   // waitid(P_PIDFD); `block` false polls. Returns 1 if reaped, 0 if still
   // running, -errno on error.
   int Reap(bool block);
