@@ -4,13 +4,35 @@
 // through require, import and strict types.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 import { ROOT, runtimeDependencies, typeCheckConsumer } from './helpers';
 
-const npm = (args: string[], cwd: string) =>
-  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
+const npm = (args: string[], cwd: string, env = process.env) =>
+  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000, env });
+
+/**
+ * The Node headers this machine already has: the nodedir npm is configured
+ * with, Node's own prefix (official builds ship include/node), or node-gyp's
+ * download cache, where `npm install` put them. Without one, prebuildify
+ * would download the headers of the newest Node it knows; tests use no network.
+ */
+function nodeHeaders(): string {
+  const version = process.versions.node;
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const candidates = [
+    process.env.npm_config_nodedir,
+    dirname(dirname(process.execPath)),
+    process.env.npm_config_devdir && join(process.env.npm_config_devdir, version),
+    join(cache, 'node-gyp', version),
+  ];
+  const found = candidates.find(
+    (dir) => dir && existsSync(join(dir, 'include', 'node', 'node_api.h')),
+  );
+  if (!found) throw new Error(`no Node headers among ${candidates.filter(Boolean).join(', ')}`);
+  return found;
+}
 
 /**
  * The package's runtime dependencies, and theirs, packed from the checkout's
@@ -52,7 +74,10 @@ beforeAll(() => {
   ])
     cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
-  const build = npm(['run', 'prebuild'], source);
+  const build = npm(['run', 'prebuild'], source, {
+    ...process.env,
+    npm_config_nodedir: nodeHeaders(),
+  });
   if (build.status !== 0) throw new Error(`npm run prebuild failed:\n${build.stderr}`);
   const out = mkdtempSync(join(tmpdir(), 'linux-clone-pack-'));
   const pack = npm(['pack', '--pack-destination', out, '--silent', '--ignore-scripts'], source);
