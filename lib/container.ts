@@ -27,9 +27,16 @@ export interface ContainerResources {
   releaseFds(): void;
 }
 
-function nsInode(pid: number | 'self', name: NamespaceName): number | undefined {
+/**
+ * The inode of a task's namespace, which names it: a pid's, Node's ('self')
+ * or the calling thread's ('thread-self'); undefined once the task is gone.
+ */
+export function namespaceInode(
+  task: number | 'self' | 'thread-self',
+  name: NamespaceName,
+): number | undefined {
   try {
-    return statSync(`/proc/${pid}/ns/${name}`).ino;
+    return statSync(`/proc/${task}/ns/${name}`).ino;
   } catch {
     return undefined;
   }
@@ -39,10 +46,10 @@ function nsInode(pid: number | 'self', name: NamespaceName): number | undefined 
 function enterTypes(pid: number, namespaces: readonly NamespaceName[]): number {
   let types = 0n;
   for (const name of namespaces) {
-    const theirs = nsInode(pid, name);
+    const theirs = namespaceInode(pid, name);
     if (theirs === undefined)
       throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}/ns/${name}`);
-    if (theirs !== nsInode('self', name)) types |= FLAG_BITS[namespaceFlag(name)!];
+    if (theirs !== namespaceInode('self', name)) types |= FLAG_BITS[namespaceFlag(name)!];
   }
   return Number(types);
 }

@@ -3,12 +3,13 @@
 // at its own side, puts everything back, and reports as explain() does.
 // Effect ring: it clones, and changes Node's umask, fds, a signal
 // disposition and a semaphore for the instant of the probe.
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 
 import type { NativeSharingObservation } from './addon-types';
 import { addon, type NativeBinding } from './binding';
 import type { ExitInfo } from './child';
 import { clone, refuseFlags } from './clone';
+import { namespaceInode } from './container';
 import { codedError } from './errors';
 import {
   type Namespace,
@@ -43,10 +44,6 @@ function fdOpen(fd: number): boolean {
   } catch {
     return false;
   }
-}
-
-function nsInode(ns: Namespace): number {
-  return statSync(`/proc/thread-self/ns/${ns}`).ino;
 }
 
 function probeFailed(message: string): Error {
@@ -121,7 +118,8 @@ function finished(exit: ExitInfo): NativeSharingObservation {
 function namespaceSharing(seen: NativeSharingObservation): Record<Namespace, NamespaceSharing> {
   const namespaces = {} as Record<Namespace, NamespaceSharing>;
   NAMESPACE_LIST.forEach((ns, i) => {
-    namespaces[ns.name] = seen.nsInodes[i] === nsInode(ns.name) ? 'shared' : 'new';
+    const ours = namespaceInode('thread-self', ns.name);
+    namespaces[ns.name] = seen.nsInodes[i] === ours ? 'shared' : 'new';
   });
   return namespaces;
 }
