@@ -51,7 +51,7 @@ function limitValue(name: string, value: unknown, min: number): string {
 }
 
 /** The limit files to write, validated, in the order to write them. */
-export function limitFiles(options: CgroupOptions): LimitFile[] {
+function limitFiles(options: Record<string, unknown>): LimitFile[] {
   const files: LimitFile[] = [];
   if (options.memoryMax !== undefined)
     files.push({
@@ -66,11 +66,10 @@ export function limitFiles(options: CgroupOptions): LimitFile[] {
       value: limitValue('options.cgroup.pidsMax', options.pidsMax, 0),
     });
   if (options.cpuMax !== undefined) {
-    const cpu = options.cpuMax;
     let value: string;
-    if (cpu === 'max') value = 'max';
+    if (options.cpuMax === 'max') value = 'max';
     else {
-      validateObject('options.cgroup.cpuMax', cpu);
+      const cpu = validateObject('options.cgroup.cpuMax', options.cpuMax);
       const quota = limitValue('options.cgroup.cpuMax.quota', cpu.quota, 1000);
       const period =
         cpu.period === undefined
@@ -83,12 +82,21 @@ export function limitFiles(options: CgroupOptions): LimitFile[] {
   return files;
 }
 
-/** Validates the option; throws a coded error before anything is made. */
-export function validateCgroupOptions(value: unknown): CgroupOptions {
+/** The cgroup to make for a child: where, and the limit files to write. */
+export interface CgroupPlan {
+  /** The `path` option, validated; undefined for a generated name. */
+  readonly path: string | undefined;
+  /** The limits, in the order to write them. */
+  readonly files: readonly LimitFile[];
+}
+
+/** Validates the option and plans the cgroup; throws a coded error before anything is made. */
+export function planCgroup(value: unknown): CgroupPlan {
   const options = validateObject('options.cgroup', value);
   validateKeys('options.cgroup', options, CGROUP_KEYS);
+  let path: string | undefined;
   if (options.path !== undefined) {
-    const path = validateString('options.cgroup.path', options.path);
+    path = validateString('options.cgroup.path', options.path);
     const parts = path.split('/').filter((part) => part !== '');
     if (parts.length === 0 || parts.some((part) => part === '.' || part === '..')) {
       throw invalidValue(
@@ -98,6 +106,5 @@ export function validateCgroupOptions(value: unknown): CgroupOptions {
       );
     }
   }
-  limitFiles(options);
-  return options;
+  return { path, files: limitFiles(options) };
 }

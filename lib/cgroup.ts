@@ -14,12 +14,7 @@ import {
 import { dirname, isAbsolute, join, posix } from 'node:path';
 
 import { addon } from './binding';
-import {
-  type CgroupOptions,
-  type ControllerMissingError,
-  type LimitFile,
-  limitFiles,
-} from './cgroup-options';
+import type { CgroupPlan, ControllerMissingError, LimitFile } from './cgroup-options';
 import { makeSystemError } from './clone-error';
 import { codedError } from './errors';
 
@@ -213,9 +208,9 @@ function childCgroup(dir: string, openFd: number): ChildCgroup {
 }
 
 /** Creates the cgroup for one child. Throws a coded error, leaving nothing behind, when it cannot. */
-export function createCgroup(options: CgroupOptions): ChildCgroup {
-  const dir = cgroupDir(options.path);
-  const files = limitFiles(options);
+export function createCgroup(plan: CgroupPlan): ChildCgroup {
+  const dir = cgroupDir(plan.path);
+  const { files } = plan;
   enableControllers(
     dirname(dir),
     files.map((f) => f.controller),

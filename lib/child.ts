@@ -150,9 +150,9 @@ export class Child implements AsyncDisposable {
 
   /** Resolves when the child has exited and been reaped. Never blocks the event loop. */
   wait(options: WaitOptions = {}): Promise<ExitInfo> {
-    validateObject('options', options);
-    if (options.signal === undefined || this.#exit.info !== null) return this.#exit.promise;
-    const signal = validateAbortSignal('options.signal', options.signal);
+    const { signal: given } = validateObject('options', options) as WaitOptions;
+    if (given === undefined || this.#exit.info !== null) return this.#exit.promise;
+    const signal = validateAbortSignal('options.signal', given);
     if (signal.aborted) return Promise.reject(abortError(signal.reason));
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortError(signal.reason));

@@ -94,8 +94,9 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
   ) {
     throw invalidType('task', 'a task made by tasks.*', work);
   }
-  validateKeys('options', validateObject('options', options), CLONE_KEYS);
-  const flags = cloneFlags(work, options);
+  const opts = validateObject('options', options) as CloneOptions;
+  validateKeys('options', opts as Record<string, unknown>, CLONE_KEYS);
+  const flags = cloneFlags(work, opts);
   refuseUnsafeExitSignal(flags.exitSignalNumber);
   const binding = addon();
   // The elements sumArray reads live as long as the child may read them:
@@ -106,7 +107,7 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
       ...work.plan,
       flags: flags.bits,
       exitSignal: flags.exitSignalNumber,
-      stackSize: stackSize(options.stackSize),
+      stackSize: stackSize(opts.stackSize),
     },
     exit.onExit,
   );

@@ -10,7 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 
 import type { NativeContainerPlan, NativeMount } from './addon-types';
-import { type CgroupOptions, validateCgroupOptions } from './cgroup-options';
+import { type CgroupOptions, type CgroupPlan, planCgroup } from './cgroup-options';
 import { makeSystemError } from './clone-error';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import type { CloneFlags, FlagName } from './flags';
@@ -227,7 +227,7 @@ export interface ContainerPlan {
   /** The namespaces to enter, once a pidfd is opened for them. */
   readonly enter: EnterPlan | undefined;
   /** The cgroup to make, validated. */
-  readonly cgroup: CgroupOptions | undefined;
+  readonly cgroup: CgroupPlan | undefined;
 }
 
 /** The namespace flag of a /proc/PID/ns name, or undefined. */
@@ -558,7 +558,7 @@ export function planContainer(
   planMounts(options, flags, native);
   if (options.timeOffsets !== undefined) native.timeOffsets = timeOffsetsText(options.timeOffsets);
   planRestrictions(options, native);
-  const cgroup = options.cgroup === undefined ? undefined : validateCgroupOptions(options.cgroup);
+  const cgroup = options.cgroup === undefined ? undefined : planCgroup(options.cgroup);
   const enter = planEnter(options, flags, given);
   return {
     // An option set to false asks for nothing.

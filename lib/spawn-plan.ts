@@ -257,11 +257,16 @@ function cwdOption(cwd: SpawnOptions['cwd']): string | undefined {
  * TypeError/RangeError (or, for a program not found, a CloneError) before
  * anything is made.
  */
-export function planSpawn(file: string, args: readonly string[], options: SpawnOptions): SpawnPlan {
+export function planSpawn(
+  file: string,
+  args: readonly string[],
+  rawOptions: SpawnOptions,
+): SpawnPlan {
   validateString('file', file);
   if (file === '') throw invalidValue('file', 'must not be empty', file);
   const argv = validateStringArray('args', args);
-  validateKeys('options', validateObject('options', options), SPAWN_KEYS);
+  const options = validateObject('options', rawOptions) as SpawnOptions;
+  validateKeys('options', options as Record<string, unknown>, SPAWN_KEYS);
   const requested = requestedFlags(options);
   const container = planContainer(options, requested);
   const flags = spawnFlags(options, requested, container);

@@ -31,10 +31,18 @@ export function validateSignal(name: string, value: unknown): number {
   return n;
 }
 
+/**
+ * An object of options, as a snapshot: its own enumerable properties, each
+ * read once (a getter runs once, so what is validated is what is used), in
+ * an object without a prototype (so nothing set on Object.prototype is ever
+ * taken for an option). Read the snapshot, never the caller's object again.
+ */
 export function validateObject(name: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw invalidType(name, 'an object', value);
-  return value as Record<string, unknown>;
+  const snapshot = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) snapshot[key] = (value as Record<string, unknown>)[key];
+  return snapshot;
 }
 
 /** A string Linux can pass to a syscall: no NUL bytes. */
