@@ -1,6 +1,6 @@
-// The errors the addon throws: errno -> the JS CloneError, built by the
-// factory errors.ts hands us, and the coded TypeErrors and RangeErrors of a
-// plan refused at the boundary.
+// The errors the addon throws: errno -> the JS CloneError, built by
+// clone-error.ts's factory (binding.ts hands it over), and the coded
+// TypeErrors and RangeErrors of a plan refused at the boundary.
 #pragma once
 
 #include <napi.h>
@@ -11,7 +11,7 @@
 namespace lc {
 
 // A CloneError for -errno `err` from `syscall`; `path` and `flags` (0: none)
-// let errors.ts add the path and a hint. Never throws: if the factory is
+// let clone-error.ts add the path and a hint. Never throws: if the factory is
 // missing or fails, a plain Error with the same code is returned.
 Napi::Value MakeCloneError(Napi::Env env, int err, const char* syscall, const char* path, uint64_t flags);
 void ThrowCloneError(Napi::Env env, int err, const char* syscall, const char* path, uint64_t flags);
@@ -22,7 +22,7 @@ void ThrowCloneError(Napi::Env env, int err, const char* syscall, const char* pa
 void ThrowCodedTypeError(Napi::Env env, const char* code, const std::string& message);
 void ThrowCodedRangeError(Napi::Env env, const char* code, const std::string& message);
 
-// Receives errors.ts's factory: (errno, syscall, path?, flags?, description) => CloneError.
+// Receives clone-error.ts's makeSystemError: (errno, syscall, path?, flags?, description) => CloneError.
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info);
 
 }  // namespace lc

@@ -1,4 +1,4 @@
-// The plans spawn.ts and clone.ts hand to the addon -> plain C++ requests,
+// The plans spawn-plan.ts and clone.ts build for the addon -> plain C++ requests,
 // read once at the boundary, with the checks the addon itself needs
 // (policy.h). Other napi reading lives beside its own job: addon.cc's
 // exports, child_handle.cc's methods, probe.cc's helpers.
@@ -51,7 +51,7 @@ struct SpawnPlan {
   }
 };
 
-// Fills `plan` from the object spawn.ts builds. On bad input it throws a
+// Fills `plan` from the object spawn-plan.ts builds. On bad input it throws a
 // coded TypeError or RangeError in `env` and returns false, before anything
 // is cloned; JS has validated already, so this only guards the boundary.
 bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);

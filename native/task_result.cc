@@ -5,7 +5,7 @@
 namespace lc {
 namespace {
 
-// What the sharing probe saw from inside the child; see explain.ts.
+// What the sharing probe saw from inside the child; see sharing-probe.ts.
 Napi::Object SharingObject(Napi::Env env, const SharingProbe& p) {
   Napi::Object sharing = Napi::Object::New(env);
   sharing.Set("tgid", static_cast<double>(p.tgid));
