@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/sem.h>
 
+#include <cstdint>
+
 #include "errors.h"
 #include "probe.h"
 
@@ -69,9 +71,27 @@ Napi::Value SemaphoreCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
+// The id semaphoreCreate returned. Anything else is refused before semctl,
+// so a bad argument can never read or remove another program's set.
+bool SemaphoreIdArg(const Napi::CallbackInfo& info, int* id) {
+  if (!info[0].IsNumber()) {
+    ThrowCodedTypeError(info.Env(), "ERR_INVALID_ARG_TYPE", "a semaphore id must be a number");
+    return false;
+  }
+  double value = info[0].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= INT32_MAX) || value != static_cast<int>(value)) {
+    ThrowCodedRangeError(info.Env(), "ERR_OUT_OF_RANGE", "a semaphore id must be an integer from 0");
+    return false;
+  }
+  *id = static_cast<int>(value);
+  return true;
+}
+
 Napi::Value SemaphoreValue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int value = semctl(info[0].As<Napi::Number>().Int32Value(), 0, GETVAL);
+  int id = 0;
+  if (!SemaphoreIdArg(info, &id)) return env.Undefined();
+  int value = semctl(id, 0, GETVAL);
   if (value < 0) {
     ThrowCloneError(env, -errno, "semctl", nullptr, 0);
     return env.Undefined();
@@ -81,7 +101,8 @@ Napi::Value SemaphoreValue(const Napi::CallbackInfo& info) {
 
 Napi::Value SemaphoreRemove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (semctl(info[0].As<Napi::Number>().Int32Value(), 0, IPC_RMID) != 0)
+  int id = 0;
+  if (SemaphoreIdArg(info, &id) && semctl(id, 0, IPC_RMID) != 0)
     ThrowCloneError(env, -errno, "semctl", nullptr, 0);
   return env.Undefined();
 }

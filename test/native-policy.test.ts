@@ -98,4 +98,18 @@ describe('the addon’s boundary', () => {
       ]`),
     ).toEqual([refused, refused, refused]);
   });
+
+  it('checks a semaphore id before semctl, so no other program’s set can be read or removed', () => {
+    expect(
+      direct(`() => [
+        shape(() => addon.probeSupport.semaphoreRemove('0')),
+        shape(() => addon.probeSupport.semaphoreRemove(-1)),
+        shape(() => addon.probeSupport.semaphoreValue(1.5)),
+      ]`),
+    ).toEqual([
+      { type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' },
+      { type: 'RangeError', code: 'ERR_OUT_OF_RANGE' },
+      { type: 'RangeError', code: 'ERR_OUT_OF_RANGE' },
+    ]);
+  });
 });
