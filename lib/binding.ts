@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NativeExit, NativeSpawnPlan, NativeTaskPlan } from './addon-types';
 import { makeSystemError } from './clone-error';
 
-/** A child as the addon holds it: its pidfd, poll and reap (native/wait.cc). */
+/** A child as the addon holds it: its pidfd, poll and reap (native/child_handle.cc). */
 export interface NativeChildHandle {
   readonly pid: number;
   readonly pidfd: number | null;
