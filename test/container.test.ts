@@ -92,8 +92,10 @@ type Observations = Record<string, unknown> & {
  */
 async function scenario(who: Who, body: string): Promise<Observations> {
   // Rootless, the library and Node are copies uid 65534 can reach wherever the checkout is.
-  const { dist, node } =
-    who === 'rootless' ? unprivilegedRuntime() : { dist: DIST, node: process.execPath };
+  const { dist, node, cwd } =
+    who === 'rootless'
+      ? unprivilegedRuntime()
+      : { dist: DIST, node: process.execPath, cwd: process.cwd() };
   const script = `
 const lib = require(${JSON.stringify(dist)});
 const cgroupBase = ${JSON.stringify(delegated)};
@@ -111,6 +113,7 @@ ${ZOMBIES_SOURCE}
       : [];
   const argv = [...drop, node, '-e', script];
   const result = await lib.run(argv[0], argv.slice(1), {
+    cwd,
     cgroup: { path: join(delegated, `runner-${++runners}`) },
     timeout: 60000,
     killSignal: 'SIGKILL',

@@ -21,13 +21,13 @@ import {
 
 /**
  * Runs `body` in a fresh Node started through `prefix` (prlimit, setpriv);
- * returns its JSON output. `runtime` is the library and Node it runs
- * (unprivilegedRuntime() for a prefix that drops root).
+ * returns its JSON output. `runtime` is the library, the Node and the
+ * directory it runs with (unprivilegedRuntime() for a prefix that drops root).
  */
 function inNode(
   prefix: string[],
   body: string,
-  runtime = { dist: DIST, node: process.execPath },
+  runtime = { dist: DIST, node: process.execPath, cwd: process.cwd() },
 ): Record<string, unknown> {
   const script = `const lib = require(${JSON.stringify(runtime.dist)});
 const fs = require('node:fs');
@@ -35,7 +35,11 @@ const fds = () => fs.readdirSync('/proc/self/fd').length;
 ${ZOMBIES_SOURCE}
 (async () => { ${body} })().then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(3); });`;
   const argv = [...prefix, runtime.node, '-e', script];
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(argv[0], argv.slice(1), {
+    cwd: runtime.cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.status !== 0)
     throw new Error(`fault script failed (${result.status ?? result.signal}): ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;

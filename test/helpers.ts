@@ -213,7 +213,7 @@ function everyoneCanExecute(path: string): boolean {
   }
 }
 
-let unprivileged: { dist: string; node: string } | undefined;
+let unprivileged: { dist: string; node: string; cwd: string } | undefined;
 
 /**
  * The library and Node as uid 65534 can reach them wherever the checkout
@@ -221,9 +221,10 @@ let unprivileged: { dist: string; node: string } | undefined;
  * addon and the runtime dependencies, copied once into a world-readable
  * directory of the test's own (the user's tree is left as it is), and Node
  * itself when its own path is closed to others; removed when the process
- * exits. `dist` is DIST's twin.
+ * exits. `dist` is DIST's twin; `cwd` a directory to run in (Node 26 refuses
+ * to load modules from a working directory whose parents it cannot read).
  */
-export function unprivilegedRuntime(): { dist: string; node: string } {
+export function unprivilegedRuntime(): { dist: string; node: string; cwd: string } {
   if (unprivileged) return unprivileged;
   const dir = mkdtempSync(join(tmpdir(), 'linux-clone-unprivileged-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -241,6 +242,6 @@ export function unprivilegedRuntime(): { dist: string; node: string } {
     copyFileSync(process.execPath, node);
   }
   execFileSync('chmod', ['-R', 'a+rX', dir]);
-  unprivileged = { dist: join(dir, 'dist', 'index.js'), node };
+  unprivileged = { dist: join(dir, 'dist', 'index.js'), node, cwd: dir };
   return unprivileged;
 }

@@ -47,7 +47,7 @@ describe('security promises', () => {
       const id = join(dir, 'id');
       copyFileSync('/usr/bin/id', id);
       chmodSync(id, 0o4755); // owned by root, setuid
-      const { dist, node } = unprivilegedRuntime();
+      const { dist, node, cwd } = unprivilegedRuntime();
       try {
         const script = `const lib = require(${JSON.stringify(dist)});
         (async () => {
@@ -59,7 +59,7 @@ describe('security promises', () => {
         const result = spawnSync(
           'setpriv',
           ['--reuid=65534', '--regid=65534', '--clear-groups', node, '-e', script],
-          { encoding: 'utf8' },
+          { cwd, encoding: 'utf8' },
         );
         expect(result.stderr).toBe('');
         // Without it the bit works (so the test can fail); with it, and with seccomp, which implies it, it does not.
