@@ -1,5 +1,6 @@
 // Load: many children at once, with the event loop watched.
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import {
   closeSync,
   mkdtempSync,
@@ -12,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 import { clone, presets, spawn, tasks } from '../lib';
 import { openFdCount, sleep, zombieChildren } from './helpers';
@@ -109,22 +111,48 @@ function spawnThroughGate(
   });
 }
 
+/**
+ * The p99 lag of an idle event loop in this process meanwhile: a worker
+ * thread's own monitor. The CPU the machine's other work takes delays it as
+ * it delays the main loop, while a spawn blocks only the main loop; the main
+ * loop's lag beyond it is what the library costs.
+ */
+function idleLoopLag(): { stop(): Promise<number> } {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     const lag = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 5 });
+     lag.enable();
+     parentPort.once('message', () => { lag.disable(); parentPort.postMessage(lag.percentile(99) / 1e6); });`,
+    { eval: true },
+  );
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      const [p99Ms] = (await once(worker, 'message')) as [number];
+      await worker.terminate();
+      return p99Ms;
+    },
+  };
+}
+
 describe('load', () => {
-  it('2,000 spawns, 256 live at once and up to 256 in flight, are all reaped, and the event loop’s p99 lag stays under 50 ms', async () => {
+  it('2,000 spawns, 256 live at once and up to 256 in flight, are all reaped, and the event loop’s p99 lag stays within 50 ms of an idle loop’s', async () => {
     const fds = openFdCount();
     const lag = monitorEventLoopDelay({ resolution: 5 });
+    const idle = idleLoopLag();
     lag.enable();
     const total = 2000;
     const limit = 256;
     const { codes, live } = await spawnThroughGate(total, limit);
     lag.disable();
+    const idleP99Ms = await idle.stop();
     const p99Ms = lag.percentile(99) / 1e6;
     process.stdout.write(
-      `load: ${total} spawns, ${live} live children at the gate, event-loop lag p99 ${p99Ms.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms\n`,
+      `load: ${total} spawns, ${live} live children at the gate, event-loop lag p99 ${p99Ms.toFixed(1)} ms (an idle loop's ${idleP99Ms.toFixed(1)} ms), max ${(lag.max / 1e6).toFixed(1)} ms\n`,
     );
     expect(live).toBeGreaterThanOrEqual(limit);
     expect(codes).toEqual(Array.from({ length: total }, (_, i) => i % 100));
-    expect(p99Ms).toBeLessThan(50);
+    expect(p99Ms).toBeLessThan(idleP99Ms + 50);
     await sleep(20);
     expect(zombieChildren()).toEqual([]);
     expect(openFdCount()).toBe(fds);
