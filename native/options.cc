@@ -11,8 +11,16 @@
 namespace lc {
 namespace {
 
+// A property the plan object holds itself, or undefined: nothing set on
+// Object.prototype is ever read as part of a plan. On a throwing Proxy trap
+// the exception is left pending for the caller's check.
+Napi::Value OwnProperty(Napi::Object object, const char* key) {
+  if (!object.HasOwnProperty(key)) return object.Env().Undefined();
+  return object.Get(key);
+}
+
 bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   if (!value.IsString()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a string");
@@ -29,7 +37,7 @@ bool ReadString(Napi::Env env, Napi::Object object, const char* key, std::string
 
 bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key, std::vector<std::string>* out,
                      std::vector<char*>* pointers) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   if (!value.IsArray()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE",
@@ -62,7 +70,7 @@ bool ReadStringArray(Napi::Env env, Napi::Object object, const char* key, std::v
 
 // An integer property within [min, max]; a coded TypeError otherwise.
 bool ReadInt64(Napi::Env env, Napi::Object object, const char* key, int64_t min, int64_t max, int64_t* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   if (!value.IsNumber()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a number");
@@ -137,7 +145,7 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
 }
 
 bool ReadStdio(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
-  Napi::Value value = object.Get("stdio");
+  Napi::Value value = OwnProperty(object, "stdio");
   if (env.IsExceptionPending()) return false;
   if (!value.IsArray()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.stdio must be an array");
@@ -157,7 +165,7 @@ bool ReadStdio(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
 }
 
 bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
-  Napi::Value value = object.Get("flags");
+  Napi::Value value = OwnProperty(object, "flags");
   if (env.IsExceptionPending()) return false;
   if (!value.IsBigInt()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.flags must be a bigint");
@@ -218,7 +226,7 @@ bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
 // child writes it at the same address), a umask, an fd pair, a semaphore
 // and a signal.
 bool ReadSharingProbe(Napi::Env env, Napi::Object object, SharingProbe* probe) {
-  Napi::Value word = object.Get("word");
+  Napi::Value word = OwnProperty(object, "word");
   if (env.IsExceptionPending()) return false;
   if (!word.IsTypedArray() || word.As<Napi::TypedArray>().ByteLength() < sizeof(uint64_t)) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.word must be a typed array of 8 bytes or more");
@@ -271,21 +279,21 @@ bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
     return false;
   block->start = static_cast<uint64_t>(start);
   block->end = static_cast<uint64_t>(end);
-  Napi::Value data = object.Get("data");
+  Napi::Value data = OwnProperty(object, "data");
   return !env.IsExceptionPending() && ReadElements(env, data, block);
 }
 
 // An optional string property: false on an exception; *present says whether it was there.
 bool ReadOptionalString(Napi::Env env, Napi::Object object, const char* key, std::string* out,
                         bool* present) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   *present = !value.IsUndefined();
   return !*present || ReadString(env, object, key, out);
 }
 
 bool ReadOptionalBool(Napi::Env env, Napi::Object object, const char* key, bool* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   *out = value.ToBoolean().Value();
   return true;
@@ -293,7 +301,7 @@ bool ReadOptionalBool(Napi::Env env, Napi::Object object, const char* key, bool*
 
 // A 64-bit unsigned bigint property: an rlimit value.
 bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   bool lossless = false;
   if (!value.IsBigInt() || (*out = value.As<Napi::BigInt>().Uint64Value(&lossless), !lossless)) {
@@ -305,7 +313,7 @@ bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* o
 }
 
 bool ReadArray(Napi::Env env, Napi::Object object, const char* key, Napi::Array* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = OwnProperty(object, key);
   if (env.IsExceptionPending()) return false;
   if (value.IsUndefined()) {
     *out = Napi::Array::New(env, 0);
@@ -380,7 +388,7 @@ bool ReadRlimits(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
 }
 
 bool ReadSeccomp(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
-  Napi::Value value = object.Get("seccompDeny");
+  Napi::Value value = OwnProperty(object, "seccompDeny");
   if (env.IsExceptionPending()) return false;
   if (value.IsUndefined()) return true;
   if (!value.IsArray()) {
@@ -409,7 +417,7 @@ bool ReadSeccomp(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
 // plan.container: the setup of the namespaces the child is cloned into or
 // enters. Absent for a plain process, which then pays nothing for it.
 bool ReadContainerPlan(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
-  Napi::Value value = object.Get("container");
+  Napi::Value value = OwnProperty(object, "container");
   if (env.IsExceptionPending()) return false;
   if (value.IsUndefined()) return true;
   if (!value.IsObject()) {
@@ -527,7 +535,7 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
   }
   request->stack_size = static_cast<size_t>(stack_size);
 
-  Napi::Value payload = object.Get("payload");
+  Napi::Value payload = OwnProperty(object, "payload");
   if (env.IsExceptionPending()) return false;
   Napi::Uint8Array bytes;
   if (payload.IsTypedArray() && payload.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
@@ -566,14 +574,14 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   if (!ReadString(env, object, "file", &plan->file)) return false;
   if (!ReadStringArray(env, object, "argv", &plan->args, &plan->argv)) return false;
   if (!ReadStringArray(env, object, "envp", &plan->env, &plan->envp)) return false;
-  Napi::Value cwd = object.Get("cwd");
+  Napi::Value cwd = OwnProperty(object, "cwd");
   if (env.IsExceptionPending()) return false;
   if (!cwd.IsUndefined() && !ReadString(env, object, "cwd", &plan->cwd)) return false;
   if (!ReadStdio(env, object, plan)) return false;
   if (!ReadFlags(env, object, &request.flags)) return false;
   if (!ReadInt(env, object, "exitSignal", 0, 64, &request.exit_signal)) return false;
   if (!ReadInt(env, object, "pdeathsig", 0, 64, &exec.pdeathsig)) return false;
-  Napi::Value setsid = object.Get("setsid");
+  Napi::Value setsid = OwnProperty(object, "setsid");
   if (env.IsExceptionPending()) return false;
   exec.setsid = setsid.ToBoolean().Value();
   if (!ReadContainerPlan(env, object, plan) || !CheckSpawnFlags(env, *plan)) return false;
