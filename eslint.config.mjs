@@ -15,6 +15,7 @@ import tseslint from 'typescript-eslint';
 export const PLAN_RING = [
   'addon-types',
   'cgroup-options',
+  'child-brand',
   'clone-error',
   'container-plan',
   'errors',

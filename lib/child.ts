@@ -6,7 +6,8 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { NativeExit, Rusage, TaskProbe } from './addon-types';
 import type { NativeChildHandle } from './binding';
-import { abortError } from './errors';
+import { checkChildThis, isChild, markChild } from './child-brand';
+import { abortError, invalidThis } from './errors';
 import { CloneFlags } from './flags';
 import { signalName, SIGNALS, type SignalLike } from './signals';
 import { validateAbortSignal, validateObject, validateSignal } from './validate';
@@ -121,6 +122,7 @@ export class Child implements AsyncDisposable {
   /** @internal Made by spawn() and clone(). */
   constructor(handle: NativeChildHandle, exit: ExitLatch, cgroup: string | null = null) {
     this.#handle = handle;
+    markChild(this);
     this.cgroup = cgroup;
     this.#exit = exit;
     this.pid = handle.pid;
@@ -140,16 +142,19 @@ export class Child implements AsyncDisposable {
 
   /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */
   get pidfd(): number | null {
+    checkChildThis(this, 'pidfd');
     return this.#exit.info === null ? this.#handle.pidfd : null;
   }
 
   /** The exit, once reaped; else null. */
   get exitInfo(): ExitInfo | null {
+    checkChildThis(this, 'exitInfo');
     return this.#exit.info;
   }
 
   /** Resolves when the child has exited and been reaped. Never blocks the event loop. */
   wait(options: WaitOptions = {}): Promise<ExitInfo> {
+    if (!isChild(this)) return Promise.reject(invalidThis('Child', 'wait'));
     const { signal: given } = validateObject('options', options) as WaitOptions;
     if (given === undefined || this.#exit.info !== null) return this.#exit.promise;
     const signal = validateAbortSignal('options.signal', given);
@@ -166,6 +171,7 @@ export class Child implements AsyncDisposable {
 
   /** Blocks until the child exits, then reaps it. */
   waitSync(): ExitInfo {
+    checkChildThis(this, 'waitSync');
     return this.#exit.info ?? (this.#handle.waitSync(), this.#exit.info!);
   }
 
@@ -176,6 +182,7 @@ export class Child implements AsyncDisposable {
    * next look, and its ExitInfo reports `signal` as asked here.
    */
   kill(signal: SignalLike = 'SIGTERM'): boolean {
+    checkChildThis(this, 'kill');
     const n = validateSignal('signal', signal);
     if (this.#exit.killedWith === 0) this.#exit.killedWith = n;
     return this.#handle.kill(n);
@@ -183,18 +190,21 @@ export class Child implements AsyncDisposable {
 
   /** Keeps Node running until the child exits (the default). */
   ref(): this {
+    checkChildThis(this, 'ref');
     this.#handle.setRef(true);
     return this;
   }
 
   /** Lets Node exit while the child runs; the child is then killed and reaped at exit. */
   unref(): this {
+    checkChildThis(this, 'unref');
     this.#handle.setRef(false);
     return this;
   }
 
   /** Kills (SIGKILL) and reaps the child if it still runs, and closes our stdio ends. Idempotent. */
   close(): void {
+    checkChildThis(this, 'close');
     if (this.#exit.killedWith === 0) this.#exit.killedWith = SIGNALS.SIGKILL;
     this.#handle.close();
     for (const stream of this.stdio) stream?.destroy();
@@ -202,6 +212,7 @@ export class Child implements AsyncDisposable {
 
   /** `await using child = spawn(…)`: kills and reaps on scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
+    checkChildThis(this, '[Symbol.asyncDispose]');
     this.kill('SIGKILL');
     await this.wait();
     for (const stream of this.stdio) stream?.destroy();

@@ -11,6 +11,7 @@ import { closest } from 'fastest-levenshtein';
 
 import type { NativeContainerPlan, NativeMount } from './addon-types';
 import { type CgroupOptions, type CgroupPlan, planCgroup } from './cgroup-options';
+import { isChild } from './child-brand';
 import { makeSystemError } from './clone-error';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import type { CloneFlags, FlagName } from './flags';
@@ -388,14 +389,11 @@ function mountOps(value: unknown, rootfs: string | undefined): NativeMount[] {
 function validateEnter(value: unknown): EnterPlan {
   const enter = validateObject('options.enter', value);
   const target = enter.target;
+  // An object must be a Child the library made: one shaped like it (or a
+  // Proxy around one) could name any pidfd, or none, and the child would run
+  // in Node's own namespaces.
   if (typeof target === 'number') validateInteger('options.enter.target', target, 1, 2 ** 22);
-  else if (
-    typeof target !== 'object' ||
-    target === null ||
-    typeof (target as { pid?: unknown }).pid !== 'number'
-  ) {
-    throw invalidType('options.enter.target', 'a PID or a Child', target);
-  }
+  else if (!isChild(target)) throw invalidType('options.enter.target', 'a PID or a Child', target);
   const namespaces = validateStringArray('options.enter.namespaces', enter.namespaces);
   if (namespaces.length === 0)
     throw invalidValue('options.enter.namespaces', 'must name at least one namespace', namespaces);
@@ -409,7 +407,7 @@ function validateEnter(value: unknown): EnterPlan {
     }
   }
   return {
-    target: target as number | { pid: number; pidfd: number | null },
+    target,
     namespaces: namespaces as NamespaceName[],
   };
 }

@@ -32,6 +32,16 @@ export function outOfRange(name: string, range: string, value: unknown): CodedEr
   );
 }
 
+/** A method or getter of `className` called on an object its constructor did not make (a Proxy, Object.create). */
+export function invalidThis(className: string, member: string): CodedError<TypeError> {
+  return codedError(
+    new TypeError(
+      `${className}.prototype.${member} needs a ${className} made by the library as this`,
+    ),
+    'ERR_INVALID_THIS',
+  );
+}
+
 /** An AbortError as Node makes them: name 'AbortError', code 'ABORT_ERR'. */
 export function abortError(reason: unknown): CodedError<Error> {
   const error = codedError(new Error('The operation was aborted', { cause: reason }), 'ABORT_ERR');

@@ -5,7 +5,7 @@ import { release } from 'node:os';
 
 import { closest } from 'fastest-levenshtein';
 
-import { codedError, type CodedError, invalidType, invalidValue } from './errors';
+import { codedError, type CodedError, invalidThis, invalidType, invalidValue } from './errors';
 import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './signals';
 
 /** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
@@ -212,6 +212,18 @@ export class CloneFlags {
   readonly bits: bigint;
   /** The exit signal as a number, 0 for none. */
   readonly exitSignalNumber: number;
+  /** Set by the constructor only: what tells a CloneFlags from an object made from its prototype, or a Proxy. */
+  readonly #made = true;
+
+  /** Whether `value` was made by this constructor (a Proxy or Object.create(CloneFlags.prototype) was not). */
+  static #isMade(value: unknown): value is CloneFlags {
+    return typeof value === 'object' && value !== null && #made in value;
+  }
+
+  /** Throws ERR_INVALID_THIS when a method is called on anything but a CloneFlags. */
+  static #checkThis(value: unknown, member: string): void {
+    if (!CloneFlags.#isMade(value)) throw invalidThis('CloneFlags', member);
+  }
 
   /** Use {@link CloneFlags.of} or {@link CloneFlags.parse}. */
   constructor(bits: bigint, exitSignal = 0) {
@@ -245,7 +257,7 @@ export class CloneFlags {
 
   /** Any {@link FlagsLike} as a CloneFlags. */
   static from(value: FlagsLike): CloneFlags {
-    if (value instanceof CloneFlags) return value;
+    if (CloneFlags.#isMade(value)) return value;
     if (typeof value === 'string') return CloneFlags.parse(value);
     if (typeof value === 'bigint') {
       if (value < 0n) throw invalidValue('flags', 'must not be negative', value);
@@ -262,17 +274,20 @@ export class CloneFlags {
 
   /** The exit signal's name, or null for none. */
   get exitSignal(): string | null {
+    CloneFlags.#checkThis(this, 'exitSignal');
     return this.exitSignalNumber === 0 ? null : signalName(this.exitSignalNumber);
   }
 
   /** This set plus `names` (flags or an exit signal). */
   with(...names: FlagToken[]): CloneFlags {
+    CloneFlags.#checkThis(this, 'with');
     const add = CloneFlags.of(...names);
     return new CloneFlags(this.bits | add.bits, add.exitSignalNumber || this.exitSignalNumber);
   }
 
   /** This set without `names`; naming the exit signal clears it. */
   without(...names: FlagToken[]): CloneFlags {
+    CloneFlags.#checkThis(this, 'without');
     const remove = CloneFlags.of(...names);
     const keepSignal =
       remove.exitSignalNumber === 0 || remove.exitSignalNumber !== this.exitSignalNumber;
@@ -281,6 +296,7 @@ export class CloneFlags {
 
   /** This set with another exit signal (null or 0 for none). */
   withExitSignal(signal: string | number | null): CloneFlags {
+    CloneFlags.#checkThis(this, 'withExitSignal');
     if (signal === null || signal === 0) return new CloneFlags(this.bits, 0);
     const n = typeof signal === 'number' ? signal : signalNumber(signal);
     if (n === undefined)
@@ -290,6 +306,7 @@ export class CloneFlags {
 
   /** Whether the set holds the flag, or has this exit signal. */
   has(name: FlagToken): boolean {
+    CloneFlags.#checkThis(this, 'has');
     // On every spawn's path (the refusals, check()): look up, do not parse.
     const key = typeof name === 'string' && name.startsWith('CLONE_') ? name.slice(6) : name;
     if (Object.hasOwn(FLAG_BITS, key)) {
@@ -302,17 +319,20 @@ export class CloneFlags {
 
   /** Same bits and same exit signal as `other`, in any {@link FlagsLike} form. */
   equals(other: FlagsLike): boolean {
+    CloneFlags.#checkThis(this, 'equals');
     const that = CloneFlags.from(other);
     return that.bits === this.bits && that.exitSignalNumber === this.exitSignalNumber;
   }
 
   /** The flag names set, in ascending bit order. */
   names(): FlagName[] {
+    CloneFlags.#checkThis(this, 'names');
     return NAMES_BY_BIT.filter(([, bit]) => this.bits & bit).map(([name]) => name);
   }
 
   /** strace's syntax, flags in ascending bit order, the exit signal last; '0' when empty. */
   toString(): string {
+    CloneFlags.#checkThis(this, 'toString');
     const parts = this.names().map((name) => `CLONE_${name}`);
     if (this.exitSignalNumber !== 0) parts.push(signalName(this.exitSignalNumber));
     return parts.length === 0 ? '0' : parts.join('|');
@@ -320,16 +340,19 @@ export class CloneFlags {
 
   /** The strace-syntax string, so JSON.stringify shows the flags as a person reads them. */
   toJSON(): string {
+    CloneFlags.#checkThis(this, 'toJSON');
     return this.toString();
   }
 
   /** The rules of clone(2) this set breaks; empty when the kernel would take it. */
   brokenRules(): string[] {
+    CloneFlags.#checkThis(this, 'brokenRules');
     return FLAG_RULES.filter((r) => r.broken(this)).map((r) => r.rule);
   }
 
   /** Throws a RangeError (code ERR_INVALID_CLONE_FLAGS) naming the first kernel rule this set breaks. */
   check(): this {
+    CloneFlags.#checkThis(this, 'check');
     const [rule] = this.brokenRules();
     if (rule !== undefined) {
       const error = codedError(

@@ -51,8 +51,16 @@ describe('Object.prototype never reaches a child (issue 14, item 13)', () => {
     ['domainname', 'polluted', `{ flags: 'CLONE_NEWUTS|CLONE_NEWUSER', mapRootUser: true }`],
     ['action', 'kill', `{ seccomp: { deny: ['getpid'] } }`],
     ['namespaces', ['net'], `{ enter: { target: process.pid } }`],
-    ['readOnly', true, `{ flags: 'CLONE_NEWNS', mounts: [{ source: '/tmp', target: '/mnt', type: 'bind' }] }`],
-    ['size', 1, `{ flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: 0 }], gidMap: [{ containerId: 0, hostId: 0, size: 1 }] }`],
+    [
+      'readOnly',
+      true,
+      `{ flags: 'CLONE_NEWNS', mounts: [{ source: '/tmp', target: '/mnt', type: 'bind' }] }`,
+    ],
+    [
+      'size',
+      1,
+      `{ flags: 'CLONE_NEWUSER', uidMap: [{ containerId: 0, hostId: 0 }], gidMap: [{ containerId: 0, hostId: 0, size: 1 }] }`,
+    ],
   ])('Object.prototype.%s does not fill in a nested option', (key, value, options) => {
     const { line } = lastLineOf(`
       (async () => {
