@@ -7,8 +7,6 @@ import { statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
-import { closest } from 'fastest-levenshtein';
-
 import type { NativeContainerPlan, NativeMount } from './addon-types';
 import { type CgroupOptions, type CgroupPlan, planCgroup } from './cgroup-options';
 import { isChild } from './child-brand';
@@ -24,6 +22,8 @@ import {
   validateKeys,
   validateObject,
   validateString,
+  nearestName,
+  validateArray,
   validateStringArray,
 } from './validate';
 
@@ -206,6 +206,12 @@ const RLIMITS: Readonly<Record<RlimitName, number>> = {
 const RLIM_INFINITY = 2n ** 64n - 1n;
 const MAX_ID = 2 ** 32 - 1;
 const MOUNT_KIND = { bind: 1, tmpfs: 2, proc: 3 } as const;
+/** The most mounts one spawn makes: each is a syscall in the child before exec. */
+export const MAX_MOUNTS = 1024;
+/** The most names a seccomp deny list holds, aliases added: one BPF filter holds at most 4096 instructions. */
+export const MAX_SECCOMP_DENY = 1024;
+/** The most names `enter.namespaces` holds: each kind of namespace, a few times over. */
+export const MAX_ENTER_NAMESPACES = 64;
 
 /** The `enter` option, validated: whose namespaces, and which. */
 export interface EnterPlan {
@@ -247,11 +253,15 @@ function required(option: string, flags: CloneFlags, ...names: FlagName[]): void
 }
 
 function mapText(name: string, value: unknown): string {
-  if (!Array.isArray(value) || value.length === 0)
+  const lines = validateArray(
+    name,
+    value,
+    340,
+    'a non-empty array of { containerId, hostId, size }',
+  );
+  if (lines.length === 0)
     throw invalidType(name, 'a non-empty array of { containerId, hostId, size }', value);
-  if (value.length > 340)
-    throw outOfRange(`${name}.length`, 'at most 340 lines (the kernel limit)', value.length);
-  return value
+  return lines
     .map((line, i) => {
       const entry = validateObject(`${name}[${i}]`, line);
       const inside = validateInteger(`${name}[${i}].containerId`, entry.containerId, 0, MAX_ID - 1);
@@ -279,11 +289,9 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
   const limits = validateObject('options.rlimits', value);
   return Object.entries(limits).map(([name, limit]) => {
     if (!Object.hasOwn(RLIMITS, name)) {
-      throw invalidValue(
-        'options.rlimits',
-        `has no limit ${JSON.stringify(name)} (did you mean "${closest(name, Object.keys(RLIMITS))}"?)`,
-        name,
-      );
+      const nearest = nearestName(name, Object.keys(RLIMITS));
+      const hint = nearest === undefined ? '' : ` (did you mean "${nearest}"?)`;
+      throw invalidValue('options.rlimits', `has no limit such as this one${hint}`, name);
     }
     const key = `options.rlimits.${name}`;
     let soft: bigint, hard: bigint;
@@ -302,15 +310,13 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
 function syscallNumbers(value: unknown): number[] {
   const options = validateObject('options.seccomp', value);
   validateKeys('options.seccomp', options, ['deny']);
-  const names = validateStringArray('options.seccomp.deny', options.deny);
+  const names = validateStringArray('options.seccomp.deny', options.deny, MAX_SECCOMP_DENY);
   return names.map((name, i) => {
     const nr = Object.hasOwn(SYSCALL_NUMBERS, name) ? SYSCALL_NUMBERS[name] : undefined;
     if (nr === undefined) {
-      throw invalidValue(
-        `options.seccomp.deny[${i}]`,
-        `is not an x86_64 syscall (did you mean "${closest(name, Object.keys(SYSCALL_NUMBERS))}"?)`,
-        name,
-      );
+      const nearest = nearestName(name, Object.keys(SYSCALL_NUMBERS));
+      const hint = nearest === undefined ? '' : ` (did you mean "${nearest}"?)`;
+      throw invalidValue(`options.seccomp.deny[${i}]`, `is not an x86_64 syscall${hint}`, name);
     }
     return nr;
   });
@@ -351,8 +357,8 @@ function hostPath(rootfs: string | undefined, target: string): string {
 }
 
 function mountOps(value: unknown, rootfs: string | undefined): NativeMount[] {
-  if (!Array.isArray(value)) throw invalidType('options.mounts', 'an array of mounts', value);
-  return value.map((spec, i): NativeMount => {
+  const specs = validateArray('options.mounts', value, MAX_MOUNTS, 'an array of mounts');
+  return specs.map((spec, i): NativeMount => {
     const name = `options.mounts[${i}]`;
     const entry = validateObject(name, spec);
     const target = validateString(`${name}.target`, entry.target);
@@ -394,7 +400,11 @@ function validateEnter(value: unknown): EnterPlan {
   // in Node's own namespaces.
   if (typeof target === 'number') validateInteger('options.enter.target', target, 1, 2 ** 22);
   else if (!isChild(target)) throw invalidType('options.enter.target', 'a PID or a Child', target);
-  const namespaces = validateStringArray('options.enter.namespaces', enter.namespaces);
+  const namespaces = validateStringArray(
+    'options.enter.namespaces',
+    enter.namespaces,
+    MAX_ENTER_NAMESPACES,
+  );
   if (namespaces.length === 0)
     throw invalidValue('options.enter.namespaces', 'must name at least one namespace', namespaces);
   for (const name of namespaces) {

@@ -3,9 +3,8 @@
 // under which the kernel answers EINVAL.
 import { release } from 'node:os';
 
-import { closest } from 'fastest-levenshtein';
-
 import { codedError, type CodedError, invalidThis, invalidType, invalidValue } from './errors';
+import { nearestName, validateArray } from './validate';
 import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './signals';
 
 /** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
@@ -78,6 +77,8 @@ const NAMES_BY_BIT = (Object.entries(FLAG_BITS) as [FlagName, bigint][]).sort((a
   a[1] < b[1] ? -1 : 1,
 );
 const CSIGNAL = 0xffn;
+/** The most names a flags array may hold: every flag and a signal, several times over. */
+const MAX_FLAG_NAMES = 256;
 
 /** A flag set the kernel would refuse with EINVAL, with the rule it breaks. */
 export interface FlagRule {
@@ -163,18 +164,20 @@ function parseToken(token: string): { bits: bigint; signal?: number } {
   if (bit !== undefined) return { bits: bit };
   const signal = signalNumber(upper);
   if (signal !== undefined) return { bits: 0n, signal };
+  const short = token.length > 40 ? `${token.slice(0, 40)}…` : token;
   if (upper.startsWith('SIG')) {
+    const suggestion = nearestName(upper, knownSignalNames());
     throw flagError(
-      `unknown signal ${token}; did you mean ${closest(upper, knownSignalNames())}?`,
+      `unknown signal ${short}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
       'ERR_UNKNOWN_SIGNAL',
     );
   }
-  const suggestion = closest(
+  const suggestion = nearestName(
     `CLONE_${name}`,
     Object.keys(FLAG_BITS).map((n) => `CLONE_${n}`),
   );
   throw flagError(
-    `unknown clone flag ${token}; did you mean ${suggestion}?`,
+    `unknown clone flag ${short}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
     'ERR_UNKNOWN_CLONE_FLAG',
   );
 }
@@ -264,10 +267,11 @@ export class CloneFlags {
       return fromTokens([`0x${value.toString(16)}`], `0x${value.toString(16)}`);
     }
     if (Array.isArray(value)) {
-      value.forEach((item, i) => {
+      const names = validateArray('flags', value, MAX_FLAG_NAMES, 'an array of flag names');
+      names.forEach((item, i) => {
         if (typeof item !== 'string') throw invalidType(`flags[${i}]`, 'a flag name', item);
       });
-      return fromTokens(value, value.join('|'));
+      return fromTokens(names as string[], names.join('|'));
     }
     throw invalidType('flags', 'a CloneFlags, a string, a bigint or an array of flag names', value);
   }

@@ -14,7 +14,7 @@ import {
   type ContainerPlan,
   planContainer,
 } from './container-plan';
-import { codedError, invalidType, invalidValue, outOfRange } from './errors';
+import { codedError, invalidValue } from './errors';
 import { CloneFlags, type FlagsLike } from './flags';
 import {
   brokenRefusal,
@@ -32,6 +32,7 @@ import {
   validateObject,
   validateSignal,
   validateString,
+  validateArray,
   validateStringArray,
 } from './validate';
 
@@ -101,6 +102,12 @@ export const SPAWN_KEYS = [
   ...CONTAINER_KEYS,
 ];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+/**
+ * The most arguments spawn takes: more than execve could ever accept, which
+ * caps arguments, environment and their pointers at 6 MiB (so under 700,000
+ * strings) whatever the stack limit.
+ */
+export const MAX_ARGS = 2 ** 20;
 
 /** What spawn hands to the effect ring: the native plan and the container resources still to acquire. */
 export interface SpawnPlan {
@@ -212,10 +219,13 @@ function stdioSlots(stdio: unknown): NativeStdioSlot[] {
   let slots: unknown[];
   if (stdio === undefined) slots = [];
   else if (typeof stdio === 'string') slots = [stdio, stdio, stdio];
-  else if (Array.isArray(stdio)) slots = [...(stdio as unknown[])];
-  else throw invalidType('options.stdio', "'pipe', 'inherit', 'ignore' or an array", stdio);
-  if (slots.length > MAX_STDIO_SLOTS)
-    throw outOfRange('options.stdio.length', `at most ${MAX_STDIO_SLOTS}`, slots.length);
+  else
+    slots = validateArray(
+      'options.stdio',
+      stdio,
+      MAX_STDIO_SLOTS,
+      "'pipe', 'inherit', 'ignore' or an array",
+    );
   while (slots.length < 3) slots.push(undefined);
   return slots.map((slot, i): NativeStdioSlot => {
     const name = `options.stdio[${i}]`;
@@ -264,7 +274,7 @@ export function planSpawn(
 ): SpawnPlan {
   validateString('file', file);
   if (file === '') throw invalidValue('file', 'must not be empty', file);
-  const argv = validateStringArray('args', args);
+  const argv = validateStringArray('args', args, MAX_ARGS);
   const options = validateObject('options', rawOptions) as SpawnOptions;
   validateKeys('options', options as Record<string, unknown>, SPAWN_KEYS);
   const requested = requestedFlags(options);

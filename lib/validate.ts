@@ -1,6 +1,8 @@
 // The validators of user input. Each entry point validates its own options
 // with these before anything is cloned; every refusal is a coded TypeError
 // or RangeError. Pure: nothing here loads native code or asks the kernel.
+import { closest } from 'fastest-levenshtein';
+
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { MAX_SIGNAL, type SignalLike, signalNumber } from './signals';
 
@@ -52,11 +54,38 @@ export function validateString(name: string, value: unknown): string {
   return value;
 }
 
-export function validateStringArray(name: string, value: unknown): string[] {
-  if (!Array.isArray(value)) throw invalidType(name, 'an array of strings', value);
-  return value.map((item, i) => validateString(`${name}[${i}]`, item));
+/**
+ * An array of at most `max` items, as a dense copy: its length is read once
+ * and checked before any item is read, so a sparse array of length 2^32-1
+ * costs nothing to refuse, and a Proxy cannot answer two lengths.
+ */
+export function validateArray(
+  name: string,
+  value: unknown,
+  max: number,
+  expected: string,
+): unknown[] {
+  if (!Array.isArray(value)) throw invalidType(name, expected, value);
+  const length = (value as unknown[]).length;
+  if (length > max) throw outOfRange(`${name}.length`, `at most ${max}`, length);
+  const items: unknown[] = [];
+  for (let i = 0; i < length; i++) items.push((value as unknown[])[i]);
+  return items;
 }
 
+export function validateStringArray(name: string, value: unknown, max: number): string[] {
+  return validateArray(name, value, max, 'an array of strings').map((item, i) =>
+    validateString(`${name}[${i}]`, item),
+  );
+}
+
+/** The longest name a did-you-mean is worked out for: the edit distance costs the product of the lengths. */
+const MAX_SUGGESTED_LENGTH = 64;
+
+/** The candidate nearest to a misspelt `name`, or undefined for a name too long to be a misspelling of any. */
+export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+  return name.length > MAX_SUGGESTED_LENGTH ? undefined : closest(name, [...candidates]);
+}
 export function validateBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw invalidType(name, 'a boolean', value);
   return value;
