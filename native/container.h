@@ -75,8 +75,8 @@ struct ContainerPlan {
   }
 };
 
-// The child's steps, each ending the child through the error pipe when it
-// fails. Raw syscalls only, on memory prepared before the clone.
+// The child's steps, each ending the child with a report in the failure
+// page when it fails. Raw syscalls only, on memory prepared before the clone.
 void EnterNamespaces(const ExecPlan* plan);
 void AwaitParent(const ExecPlan* plan);
 void SetUpNamespaces(const ExecPlan* plan);  // hostname, mounts, loopback

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,11 +25,37 @@ struct CachedStack {
   ~CachedStack() { Unmap(&stack); }
 };
 
-// The error pipe the child reports through, and the sync pipe it waits on
-// while the parent writes its /proc files (a container that needs them).
+// The report pipe (news from the child, and EOF when it has exec'd or
+// ended), and the sync pipe it waits on while the parent writes its /proc
+// files (a container that needs them).
 struct ChildPipes {
   UniqueFd report_read, report_write;
   UniqueFd sync_read, sync_write;
+};
+
+// The page a failing child leaves its report in: MAP_SHARED, so the child
+// writes it with plain stores whatever its filter denies, and so does a
+// process it forks. Mapped for each spawn and unmapped when SpawnProcess
+// returns, after the child has exec'd or been reaped: no cache, so no page
+// is ever shared with a child that might still write it.
+class FailurePage {
+ public:
+  FailurePage() = default;
+  ~FailurePage() {
+    if (map_ != nullptr) munmap(map_, PageSize());
+  }
+  FailurePage(const FailurePage&) = delete;
+  FailurePage& operator=(const FailurePage&) = delete;
+  int Map() {
+    void* map = mmap(nullptr, PageSize(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return -errno;
+    map_ = map;
+    return 0;
+  }
+  ChildReport* report() const { return static_cast<ChildReport*>(map_); }
+
+ private:
+  void* map_ = nullptr;
 };
 
 struct Grandchild {
@@ -57,7 +84,7 @@ int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
     if (moved < 0) return -errno;
     pipes->report_write.Reset(moved);
   }
-  plan->error_fd = pipes->report_write.Get();
+  plan->report_fd = pipes->report_write.Get();
   // The handshake's pipe: the child blocks reading it until our writes to
   // its /proc files are done.
   if (plan->container != nullptr && plan->container->NeedsParent()) {
@@ -131,7 +158,8 @@ ChildReport TakeGrandchild(pid_t pid, Grandchild* grandchild) {
   return Failure(ChildStep::kForkIntoPidNamespace, err);
 }
 
-// Reads the child's reports until EOF (the exec) or a failure. On the way it
+// Reads the child's reports until EOF: the exec, or the end of a child
+// that left its failure in the page. On the way it
 // answers a ready report with the parent's writes, and takes the PID of a
 // program forked into an entered PID namespace. With CLONE_VFORK the child
 // has already exec'd or exited and the first read returns at once; without
@@ -143,7 +171,8 @@ ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, Uniq
   for (;;) {
     ChildReport report;
     long n = ReadReport(fd, &report);
-    if (n == 0) return ChildReport();
+    // A fresh page is zeroed: step 0 unless a child wrote a failure.
+    if (n == 0) return *plan.failure;
     const int program = grandchild->pidfd >= 0 ? grandchild->pidfd : pidfd;
     if (n != static_cast<long>(sizeof report)) {
       // We cannot tell whether the exec happened: do not leave it running.
@@ -156,12 +185,11 @@ ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, Uniq
       answer = AnswerReady(plan, pid, pidfd, sync_write);
     } else if (step == ChildStep::kGrandchild && grandchild->pidfd < 0) {
       answer = TakeGrandchild(report.value, grandchild);
-    } else if (step == ChildStep::kReady || step == ChildStep::kGrandchild) {
-      // A report nobody asked for: the protocol is broken.
+    } else {
+      // A report nobody asked for (failures come through the page): the
+      // protocol is broken.
       KillChild(program);
       return Failure(ChildStep::kExecve, EPROTO);
-    } else {
-      return report;
     }
     if (answer.step != 0) return answer;
   }
@@ -196,8 +224,12 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
   plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
   plan.expected_ppid = ExpectedParent(request->flags);
+  FailurePage failure;
+  int err = failure.Map();
+  if (err != 0) return err;
+  plan.failure = failure.report();
   ChildPipes pipes;
-  int err = OpenPipes(&plan, &pipes);
+  err = OpenPipes(&plan, &pipes);
   const Stack* stack = nullptr;
   if (err == 0) err = ExecStack(&stack);
   if (err != 0) return err;
@@ -220,9 +252,10 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   Grandchild grandchild;
   *report = ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write, &grandchild);
   SettleChild(*report, grandchild, out);
-  // The stack is free for the next spawn: the child exec'd into a new
-  // address space, died (a failed child was reaped above), or without
-  // CLONE_VM only ever ran on its own copy.
+  // The stack is free for the next spawn, and the failure page may go: the
+  // child exec'd into a new address space, died (a failed child was reaped
+  // above), or without CLONE_VM only ever ran on its own copy.
+  plan.failure = nullptr;
   return 0;
 }
 
