@@ -20,6 +20,19 @@ LC_CHILD_CODE void WriteReport(const ExecPlan* plan, const ChildReport& report) 
   RawSyscall(SYS_write, plan->report_fd, reinterpret_cast<long>(&report), sizeof report);
 }
 
+// A program expects blocking stdio, and Node's libuv leaves its own fds (a
+// stdout pipe, say) O_NONBLOCK: a child handed one would stop at the first
+// EAGAIN. Like libuv for its children, the flag is cleared; the file
+// description is shared, so Node's end turns blocking too, as with
+// child_process.
+LC_CHILD_CODE void MakeBlocking(const ExecPlan* plan, int fd) {
+  long flags = RawSyscall(SYS_fcntl, fd, F_GETFL);
+  if (flags < 0) FailChild(plan, ChildStep::kMakeBlocking, flags);
+  if (!(flags & O_NONBLOCK)) return;
+  long r = RawSyscall(SYS_fcntl, fd, F_SETFL, flags & ~static_cast<long>(O_NONBLOCK));
+  if (r < 0) FailChild(plan, ChildStep::kMakeBlocking, r);
+}
+
 // Moves every source that a lower slot's dup2 could overwrite above the slot
 // range first (libuv does the same): swapping stdout and stderr must not
 // leave both on one file.
@@ -48,6 +61,7 @@ LC_CHILD_CODE void PlumbFds(const ExecPlan* plan) {
     long r = sources[i] == target ? RawSyscall(SYS_fcntl, target, F_SETFD, 0)
                                   : RawSyscall(SYS_dup2, sources[i], target);
     if (r < 0) FailChild(plan, ChildStep::kDupFd, r);
+    MakeBlocking(plan, target);
   }
   // Everything above the slots closes at exec: Node's own descriptors, and
   // any a parent process left inheritable. The report pipe stays open until

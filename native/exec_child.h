@@ -44,6 +44,7 @@ enum class ChildStep : int32_t {
   kChdir,
   kPdeathsig,
   kDupFd,
+  kMakeBlocking,
   kCloseRange,
   kSigaction,
   kSigmask,

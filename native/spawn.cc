@@ -283,6 +283,7 @@ const char* ChildStepSyscall(ChildStep step) {
     case ChildStep::kChdir: return "chdir";
     case ChildStep::kPdeathsig: return "prctl";
     case ChildStep::kDupFd: return "dup2";
+    case ChildStep::kMakeBlocking: return "fcntl";
     case ChildStep::kCloseRange: return "close_range";
     case ChildStep::kSigaction: return "rt_sigaction";
     case ChildStep::kSigmask: return "rt_sigprocmask";
