@@ -112,6 +112,9 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
   const ExecPlan* plan = static_cast<const ExecPlan*>(arg);
   const ContainerPlan* container = plan->container;
   long r;
+  // Before anything else, and before any setns: the copy of the mount tree
+  // is ours to change, an entered namespace is not.
+  if (plan->new_mount_namespace) MakeMountsPrivate(plan);
   if (container != nullptr) {
     EnterNamespaces(plan);
     AwaitParent(plan);

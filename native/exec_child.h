@@ -73,6 +73,7 @@ struct ExecPlan {
   int pdeathsig = 0;  // 0: none
   pid_t expected_ppid = 0;
   bool setsid = false;
+  bool new_mount_namespace = false;    // CLONE_NEWNS: make / private first
   ContainerPlan* container = nullptr;  // nullptr: a plain process
 };
 

@@ -224,6 +224,7 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
   plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
   plan.expected_ppid = ExpectedParent(request->flags);
+  plan.new_mount_namespace = (request->flags & CLONE_NEWNS) != 0;
   FailurePage failure;
   int err = failure.Map();
   if (err != 0) return err;
