@@ -97,9 +97,14 @@ int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
 }
 
 // Whom getppid() names in the child while its parent lives, for the
-// pdeathsig re-check. A parent outside the child's PID namespace is 0.
-pid_t ExpectedParent(uint64_t flags) {
+// pdeathsig re-check. A parent outside the child's PID namespace is 0: so
+// in a new one, and so in an entered one, where the program is forked into
+// it with Node as its parent. There the re-check still catches a reparent to
+// a process inside the namespace (its init), not to one outside.
+pid_t ExpectedParent(uint64_t flags, const ContainerPlan* container) {
   if (flags & CLONE_NEWPID) return 0;
+  if (container != nullptr && container->enter_pidfd >= 0 && (container->enter_types & CLONE_NEWPID))
+    return 0;
   return (flags & CLONE_PARENT) ? getppid() : getpid();
 }
 
@@ -223,7 +228,7 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
   plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
-  plan.expected_ppid = ExpectedParent(request->flags);
+  plan.expected_ppid = ExpectedParent(request->flags, plan.container);
   plan.new_mount_namespace = (request->flags & CLONE_NEWNS) != 0;
   FailurePage failure;
   int err = failure.Map();
