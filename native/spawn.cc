@@ -249,6 +249,8 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
     clone_request.child_tid = &request->child_tid;
   err = CloneCall(clone_request, ExecChildMain, &plan, out);
+  // Child.flags says what was really passed.
+  if (out->pidfd_opened_after) request->flags &= ~static_cast<uint64_t>(CLONE_PIDFD);
   // From here only the child's copy may hold the pipe open, so EOF means the
   // exec closed it (or the child died).
   pipes.report_write.Reset();
