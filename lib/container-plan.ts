@@ -143,7 +143,10 @@ export interface ContainerOptions {
    * otherwise shed it.
    */
   seccomp?: {
-    /** Syscall names of x86_64, e.g. ['ptrace', 'mount']; a misspelling is refused with the nearest name. */
+    /**
+     * Syscall names of x86_64, e.g. ['ptrace', 'mount']; a misspelling is refused with the nearest name,
+     * and so are `exit` and `exit_group`: a child must always be able to end.
+     */
     deny: string[];
   };
   /**
@@ -307,11 +310,24 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
   });
 }
 
+/**
+ * Denied, these would leave a child whose exec failed retrying its exit for
+ * good, and Node waiting for it; the native filter lets them through anyway.
+ */
+const UNDENIABLE_SYSCALLS: readonly string[] = ['exit', 'exit_group'];
+
 function syscallNumbers(value: unknown): number[] {
   const options = validateObject('options.seccomp', value);
   validateKeys('options.seccomp', options, ['deny']);
   const names = validateStringArray('options.seccomp.deny', options.deny, MAX_SECCOMP_DENY);
   return names.map((name, i) => {
+    if (UNDENIABLE_SYSCALLS.includes(name)) {
+      throw invalidValue(
+        `options.seccomp.deny[${i}]`,
+        'names a syscall a child needs to end, which no filter may deny',
+        name,
+      );
+    }
     const nr = Object.hasOwn(SYSCALL_NUMBERS, name) ? SYSCALL_NUMBERS[name] : undefined;
     if (nr === undefined) {
       const nearest = nearestName(name, Object.keys(SYSCALL_NUMBERS));

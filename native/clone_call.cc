@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "monotonic_clock.h"
+#include "reap.h"
 
 extern "C" long lc_clone3_call(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
 extern "C" long lc_clone_call(unsigned long flags, void* stack_top, pid_t* parent_tid, pid_t* child_tid,
@@ -25,13 +26,24 @@ namespace {
 // runtimes) or a pre-5.3 kernel. The answer cannot change for this process.
 std::atomic<bool> clone3_refused{false};
 
+// A pidfd together with a parent TID: the legacy clone would return both
+// through the same argument. For a child that is ours alone (not a thread,
+// not our parent's child, which it could reap and its PID be reused) clone
+// makes it without CLONE_PIDFD, and the pidfd is opened afterwards.
+bool PidfdAndParentTid(const CloneRequest& r) {
+  return (r.flags & CLONE_PIDFD) && (r.flags & CLONE_PARENT_SETTID);
+}
+bool PidfdOpenedAfter(const CloneRequest& r) {
+  return PidfdAndParentTid(r) && !(r.flags & (CLONE_THREAD | CLONE_PARENT));
+}
+
 // What the legacy clone cannot say: the 64-bit flags, CLONE_NEWTIME (its bit
-// is the exit-signal byte there), and a pidfd together with a parent TID
-// (both come back through the same argument).
+// is the exit-signal byte there), and a pidfd with a parent TID for a child
+// whose pidfd cannot be opened afterwards.
 bool LegacyCloneCanExpress(const CloneRequest& r) {
   if (r.flags >> 32) return false;
   if (r.flags & CLONE_NEWTIME) return false;
-  if ((r.flags & CLONE_PIDFD) && (r.flags & CLONE_PARENT_SETTID)) return false;
+  if (PidfdAndParentTid(r) && !PidfdOpenedAfter(r)) return false;
   return r.exit_signal >= 0 && r.exit_signal <= 0xff;
 }
 
@@ -50,10 +62,26 @@ long CallClone3(const CloneRequest& r, int* pidfd, int (*fn)(void*), void* arg) 
 }
 
 long CallLegacyClone(const CloneRequest& r, int* pidfd, int (*fn)(void*), void* arg) {
+  uint64_t flags = r.flags;
+  if (PidfdOpenedAfter(r)) flags &= ~static_cast<uint64_t>(CLONE_PIDFD);
   // clone returns the pidfd through parent_tid.
-  pid_t* parent_slot = (r.flags & CLONE_PIDFD) ? reinterpret_cast<pid_t*>(pidfd) : r.parent_tid;
-  unsigned long word = static_cast<unsigned long>(r.flags) | static_cast<unsigned long>(r.exit_signal);
+  pid_t* parent_slot = (flags & CLONE_PIDFD) ? reinterpret_cast<pid_t*>(pidfd) : r.parent_tid;
+  unsigned long word = static_cast<unsigned long>(flags) | static_cast<unsigned long>(r.exit_signal);
   return lc_clone_call(word, r.stack->top(), parent_slot, r.child_tid, r.tls, fn, arg);
+}
+
+// The pidfd of a child cloned without CLONE_PIDFD. It is our child and not
+// yet reaped, so its PID cannot name another process: opening by PID is
+// race-free. Without a pidfd nobody could watch it, so it is ended.
+int OpenPidfdAfter(pid_t pid, int* pidfd) {
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) {
+    *pidfd = static_cast<int>(fd);
+    return 0;
+  }
+  const int err = errno;
+  KillAndReap(P_PID, pid);
+  return -err;
 }
 
 long CloneWithFallback(const CloneRequest& request, int* pidfd, int (*fn)(void*), void* arg, CloneVia* via) {
@@ -228,6 +256,11 @@ int CloneCall(const CloneRequest& request, int (*fn)(void*), void* arg, CloneOut
     pid = CloneWithFallback(request, &out->pidfd, fn, arg, &out->via);
   }
   if (pid < 0) return static_cast<int>(pid);
+  if (out->via == CloneVia::kClone && PidfdOpenedAfter(request)) {
+    out->pidfd_opened_after = true;
+    int err = OpenPidfdAfter(static_cast<pid_t>(pid), &out->pidfd);
+    if (err != 0) return err;
+  }
   out->pid = static_cast<pid_t>(pid);
   return 0;
 }

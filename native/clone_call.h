@@ -67,7 +67,10 @@ struct CloneOutcome {
   pid_t pid = -1;
   int pidfd = -1;                    // with CLONE_PIDFD
   CloneVia via = CloneVia::kClone3;  // the syscall that made (or refused) it
-  uint64_t started_ns = 0;           // CLOCK_MONOTONIC just before the clone
+  // The legacy clone cannot return a pidfd and a parent TID at once: it was
+  // made without CLONE_PIDFD, and the pidfd opened by pidfd_open.
+  bool pidfd_opened_after = false;
+  uint64_t started_ns = 0;  // CLOCK_MONOTONIC just before the clone
 };
 
 // Clones a child that runs fn(arg) on request.stack and ends with SYS_exit

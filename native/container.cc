@@ -87,12 +87,10 @@ LC_CHILD_CODE void PivotRoot(const ExecPlan* plan, const char* rootfs) {
 
 LC_CHILD_CODE void SetUpMounts(const ExecPlan* plan, const ContainerPlan* c) {
   long r;
-  if (c->private_root) {
-    // Nothing mounted here may propagate back to the host, and pivot_root
-    // refuses a shared parent mount.
-    r = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
-    if (r < 0) FailChild(plan, ChildStep::kMountPrivate, r);
-  }
+  // Nothing mounted here may propagate back to the host, and pivot_root
+  // refuses a shared parent mount: done already in a new mount namespace,
+  // again here for one the child entered.
+  if (c->private_root && !plan->new_mount_namespace) MakeMountsPrivate(plan);
   if (c->rootfs != nullptr) {
     // pivot_root needs the new root to be a mount point.
     r = Mount(c->rootfs, c->rootfs, nullptr, MS_BIND | MS_REC, nullptr);
@@ -133,6 +131,11 @@ int WriteProcFile(pid_t pid, const char* name, const char* text) {
 }
 
 }  // namespace
+
+LC_CHILD_CODE void MakeMountsPrivate(const ExecPlan* plan) {
+  long r = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+  if (r < 0) FailChild(plan, ChildStep::kMountPrivate, r);
+}
 
 LC_CHILD_CODE void EnterNamespaces(const ExecPlan* plan) {
   const ContainerPlan* c = plan->container;

@@ -75,8 +75,11 @@ struct ContainerPlan {
   }
 };
 
-// The child's steps, each ending the child through the error pipe when it
-// fails. Raw syscalls only, on memory prepared before the clone.
+// The child's steps, each ending the child with a report in the failure
+// page when it fails. Raw syscalls only, on memory prepared before the clone.
+// In a new mount namespace, first thing: / recursively private, so no
+// mount made inside propagates to the host's (shared on systemd hosts).
+void MakeMountsPrivate(const ExecPlan* plan);
 void EnterNamespaces(const ExecPlan* plan);
 void AwaitParent(const ExecPlan* plan);
 void SetUpNamespaces(const ExecPlan* plan);  // hostname, mounts, loopback

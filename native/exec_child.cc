@@ -15,8 +15,22 @@ namespace {
 
 LC_CHILD_CODE void WriteReport(const ExecPlan* plan, const ChildReport& report) {
   // All signals are blocked, so the write cannot be interrupted; the record
-  // is below PIPE_BUF, so it lands whole or not at all.
-  RawSyscall(SYS_write, plan->error_fd, reinterpret_cast<long>(&report), sizeof report);
+  // is below PIPE_BUF, so it lands whole or not at all. Only news goes this
+  // way, sent before any seccomp filter is loaded; failures go to the page.
+  RawSyscall(SYS_write, plan->report_fd, reinterpret_cast<long>(&report), sizeof report);
+}
+
+// A program expects blocking stdio, and Node's libuv leaves its own fds (a
+// stdout pipe, say) O_NONBLOCK: a child handed one would stop at the first
+// EAGAIN. Like libuv for its children, the flag is cleared; the file
+// description is shared, so Node's end turns blocking too, as with
+// child_process.
+LC_CHILD_CODE void MakeBlocking(const ExecPlan* plan, int fd) {
+  long flags = RawSyscall(SYS_fcntl, fd, F_GETFL);
+  if (flags < 0) FailChild(plan, ChildStep::kMakeBlocking, flags);
+  if (!(flags & O_NONBLOCK)) return;
+  long r = RawSyscall(SYS_fcntl, fd, F_SETFL, flags & ~static_cast<long>(O_NONBLOCK));
+  if (r < 0) FailChild(plan, ChildStep::kMakeBlocking, r);
 }
 
 // Moves every source that a lower slot's dup2 could overwrite above the slot
@@ -47,9 +61,10 @@ LC_CHILD_CODE void PlumbFds(const ExecPlan* plan) {
     long r = sources[i] == target ? RawSyscall(SYS_fcntl, target, F_SETFD, 0)
                                   : RawSyscall(SYS_dup2, sources[i], target);
     if (r < 0) FailChild(plan, ChildStep::kDupFd, r);
+    MakeBlocking(plan, target);
   }
   // Everything above the slots closes at exec: Node's own descriptors, and
-  // any a parent process left inheritable. The error pipe stays open until
+  // any a parent process left inheritable. The report pipe stays open until
   // the exec itself closes it.
   long r = RawSyscall(SYS_close_range, count, ~0U, CLOSE_RANGE_CLOEXEC);
   if (r == -ENOSYS || r == -EINVAL) {  // before Linux 5.11
@@ -72,11 +87,14 @@ LC_CHILD_CODE void ResetSignals(const ExecPlan* plan) {
 }  // namespace
 
 LC_CHILD_CODE void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
-  ChildReport report;
-  report.step = static_cast<int32_t>(step);
-  report.err = static_cast<int32_t>(-err);
-  report.index = index;
-  WriteReport(plan, report);
+  // Plain stores to memory the parent shares: nothing a filter can deny. The
+  // exit that follows closes our end of the pipe, and the parent reads the
+  // page only after that EOF, so it sees the whole report. A process forked
+  // into an entered PID namespace shares the page too (MAP_SHARED).
+  ChildReport* failure = plan->failure;
+  failure->index = index;
+  failure->err = static_cast<int32_t>(-err);
+  failure->step = static_cast<int32_t>(step);
   RawExit(127);
 }
 
@@ -94,6 +112,9 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
   const ExecPlan* plan = static_cast<const ExecPlan*>(arg);
   const ContainerPlan* container = plan->container;
   long r;
+  // Before anything else, and before any setns: the copy of the mount tree
+  // is ours to change, an entered namespace is not.
+  if (plan->new_mount_namespace) MakeMountsPrivate(plan);
   if (container != nullptr) {
     EnterNamespaces(plan);
     AwaitParent(plan);

@@ -20,7 +20,7 @@ struct FdAction {
 
 // The steps of the child program, numbered in the order it runs them (the
 // container steps only for a container). A failing step is reported to the
-// parent as {step, errno} through the error pipe.
+// parent as {step, errno} in the failure page.
 enum class ChildStep : int32_t {
   kSetns = 1,
   kForkIntoPidNamespace,
@@ -44,6 +44,7 @@ enum class ChildStep : int32_t {
   kChdir,
   kPdeathsig,
   kDupFd,
+  kMakeBlocking,
   kCloseRange,
   kSigaction,
   kSigmask,
@@ -64,17 +65,21 @@ struct ExecPlan {
   const char* cwd = nullptr;  // nullptr: stay in the parent's cwd
   const FdAction* fds = nullptr;
   int fd_count = 0;
-  int fd_limit = 0;   // RLIMIT_NOFILE, for kernels without close_range
-  int error_fd = -1;  // write end of the error pipe
+  int fd_limit = 0;    // RLIMIT_NOFILE, for kernels without close_range
+  int report_fd = -1;  // write end of the report pipe: EOF at exec
+  // A failure is written here: a MAP_SHARED page the parent mapped before
+  // the clone, so no seccomp filter (which may deny write) can lose it.
+  struct ChildReport* failure = nullptr;
   int pdeathsig = 0;  // 0: none
   pid_t expected_ppid = 0;
   bool setsid = false;
+  bool new_mount_namespace = false;    // CLONE_NEWNS: make / private first
   ContainerPlan* container = nullptr;  // nullptr: a plain process
 };
 
-// One report through the error pipe: a failed step, or (kReady,
-// kGrandchild) news the parent acts on. 16 bytes, below PIPE_BUF, so it
-// arrives whole.
+// One report: a failed step, written to the failure page, or (kReady,
+// kGrandchild) news the parent acts on, written to the report pipe before
+// any filter is loaded. 16 bytes, below PIPE_BUF, so it arrives whole.
 struct ChildReport {
   int32_t step = 0;   // a ChildStep, 0 when exec happened
   int32_t err = 0;    // positive errno
@@ -82,7 +87,8 @@ struct ChildReport {
   int32_t value = 0;  // kGrandchild: its PID
 };
 
-// Ends the child with a report of `step` failing with -`err` (negative).
+// Ends the child with a report of `step` failing with -`err` (negative),
+// left in the failure page; the parent reads it once the pipe says EOF.
 [[noreturn]] void FailChild(const ExecPlan* plan, ChildStep step, long err, int index = 0);
 // Sends a report that is not a failure; the child goes on.
 void ReportToParent(const ExecPlan* plan, ChildStep step, int value);

@@ -4,6 +4,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/syscall.h>
 
 namespace lc {
 namespace {
@@ -25,7 +26,7 @@ bool BuildDenyFilter(const std::vector<int>& syscalls, std::vector<sock_filter>*
   const unsigned deny = SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
   // Each denied number is a compare followed by its own return, so no jump
   // is longer than one instruction whatever the list's length.
-  const size_t length = 7 + 2 * syscalls.size();
+  const size_t length = 11 + 2 * syscalls.size();
   if (length > BPF_MAXINSNS) return false;
   program->clear();
   program->reserve(length);
@@ -35,6 +36,13 @@ bool BuildDenyFilter(const std::vector<int>& syscalls, std::vector<sock_filter>*
   program->push_back(Statement(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
   program->push_back(Jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 1));
   program->push_back(Statement(BPF_RET | BPF_K, deny));
+  // A child must always be able to end: with exit denied, a failed execve
+  // would leave it retrying its exit for good (and Node waiting in vfork).
+  // So these two pass whatever the list says; JS refuses listing them.
+  for (unsigned always : {static_cast<unsigned>(SYS_exit), static_cast<unsigned>(SYS_exit_group)}) {
+    program->push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, always, 0, 1));
+    program->push_back(Statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  }
   for (int nr : syscalls) {
     program->push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 1));
     program->push_back(Statement(BPF_RET | BPF_K, deny));

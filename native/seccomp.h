@@ -8,7 +8,8 @@
 
 namespace lc {
 
-// Syscall numbers (x86_64) -> a BPF program. Returns false when the list is
+// Syscall numbers (x86_64) -> a BPF program. exit and exit_group are always
+// allowed, listed or not, so the child can end. Returns false when the list is
 // too long for one program (BPF_MAXINSNS).
 bool BuildDenyFilter(const std::vector<int>& syscalls, std::vector<sock_filter>* program);
 

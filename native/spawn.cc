@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,11 +25,37 @@ struct CachedStack {
   ~CachedStack() { Unmap(&stack); }
 };
 
-// The error pipe the child reports through, and the sync pipe it waits on
-// while the parent writes its /proc files (a container that needs them).
+// The report pipe (news from the child, and EOF when it has exec'd or
+// ended), and the sync pipe it waits on while the parent writes its /proc
+// files (a container that needs them).
 struct ChildPipes {
   UniqueFd report_read, report_write;
   UniqueFd sync_read, sync_write;
+};
+
+// The page a failing child leaves its report in: MAP_SHARED, so the child
+// writes it with plain stores whatever its filter denies, and so does a
+// process it forks. Mapped for each spawn and unmapped when SpawnProcess
+// returns, after the child has exec'd or been reaped: no cache, so no page
+// is ever shared with a child that might still write it.
+class FailurePage {
+ public:
+  FailurePage() = default;
+  ~FailurePage() {
+    if (map_ != nullptr) munmap(map_, PageSize());
+  }
+  FailurePage(const FailurePage&) = delete;
+  FailurePage& operator=(const FailurePage&) = delete;
+  int Map() {
+    void* map = mmap(nullptr, PageSize(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return -errno;
+    map_ = map;
+    return 0;
+  }
+  ChildReport* report() const { return static_cast<ChildReport*>(map_); }
+
+ private:
+  void* map_ = nullptr;
 };
 
 struct Grandchild {
@@ -57,7 +84,7 @@ int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
     if (moved < 0) return -errno;
     pipes->report_write.Reset(moved);
   }
-  plan->error_fd = pipes->report_write.Get();
+  plan->report_fd = pipes->report_write.Get();
   // The handshake's pipe: the child blocks reading it until our writes to
   // its /proc files are done.
   if (plan->container != nullptr && plan->container->NeedsParent()) {
@@ -70,9 +97,14 @@ int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
 }
 
 // Whom getppid() names in the child while its parent lives, for the
-// pdeathsig re-check. A parent outside the child's PID namespace is 0.
-pid_t ExpectedParent(uint64_t flags) {
+// pdeathsig re-check. A parent outside the child's PID namespace is 0: so
+// in a new one, and so in an entered one, where the program is forked into
+// it with Node as its parent. There the re-check still catches a reparent to
+// a process inside the namespace (its init), not to one outside.
+pid_t ExpectedParent(uint64_t flags, const ContainerPlan* container) {
   if (flags & CLONE_NEWPID) return 0;
+  if (container != nullptr && container->enter_pidfd >= 0 && (container->enter_types & CLONE_NEWPID))
+    return 0;
   return (flags & CLONE_PARENT) ? getppid() : getpid();
 }
 
@@ -131,7 +163,8 @@ ChildReport TakeGrandchild(pid_t pid, Grandchild* grandchild) {
   return Failure(ChildStep::kForkIntoPidNamespace, err);
 }
 
-// Reads the child's reports until EOF (the exec) or a failure. On the way it
+// Reads the child's reports until EOF: the exec, or the end of a child
+// that left its failure in the page. On the way it
 // answers a ready report with the parent's writes, and takes the PID of a
 // program forked into an entered PID namespace. With CLONE_VFORK the child
 // has already exec'd or exited and the first read returns at once; without
@@ -143,7 +176,8 @@ ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, Uniq
   for (;;) {
     ChildReport report;
     long n = ReadReport(fd, &report);
-    if (n == 0) return ChildReport();
+    // A fresh page is zeroed: step 0 unless a child wrote a failure.
+    if (n == 0) return *plan.failure;
     const int program = grandchild->pidfd >= 0 ? grandchild->pidfd : pidfd;
     if (n != static_cast<long>(sizeof report)) {
       // We cannot tell whether the exec happened: do not leave it running.
@@ -156,12 +190,11 @@ ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, Uniq
       answer = AnswerReady(plan, pid, pidfd, sync_write);
     } else if (step == ChildStep::kGrandchild && grandchild->pidfd < 0) {
       answer = TakeGrandchild(report.value, grandchild);
-    } else if (step == ChildStep::kReady || step == ChildStep::kGrandchild) {
-      // A report nobody asked for: the protocol is broken.
+    } else {
+      // A report nobody asked for (failures come through the page): the
+      // protocol is broken.
       KillChild(program);
       return Failure(ChildStep::kExecve, EPROTO);
-    } else {
-      return report;
     }
     if (answer.step != 0) return answer;
   }
@@ -195,9 +228,14 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
   plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
-  plan.expected_ppid = ExpectedParent(request->flags);
+  plan.expected_ppid = ExpectedParent(request->flags, plan.container);
+  plan.new_mount_namespace = (request->flags & CLONE_NEWNS) != 0;
+  FailurePage failure;
+  int err = failure.Map();
+  if (err != 0) return err;
+  plan.failure = failure.report();
   ChildPipes pipes;
-  int err = OpenPipes(&plan, &pipes);
+  err = OpenPipes(&plan, &pipes);
   const Stack* stack = nullptr;
   if (err == 0) err = ExecStack(&stack);
   if (err != 0) return err;
@@ -211,6 +249,8 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (request->flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
     clone_request.child_tid = &request->child_tid;
   err = CloneCall(clone_request, ExecChildMain, &plan, out);
+  // Child.flags says what was really passed.
+  if (out->pidfd_opened_after) request->flags &= ~static_cast<uint64_t>(CLONE_PIDFD);
   // From here only the child's copy may hold the pipe open, so EOF means the
   // exec closed it (or the child died).
   pipes.report_write.Reset();
@@ -220,9 +260,10 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   Grandchild grandchild;
   *report = ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write, &grandchild);
   SettleChild(*report, grandchild, out);
-  // The stack is free for the next spawn: the child exec'd into a new
-  // address space, died (a failed child was reaped above), or without
-  // CLONE_VM only ever ran on its own copy.
+  // The stack is free for the next spawn, and the failure page may go: the
+  // child exec'd into a new address space, died (a failed child was reaped
+  // above), or without CLONE_VM only ever ran on its own copy.
+  plan.failure = nullptr;
   return 0;
 }
 
@@ -250,6 +291,7 @@ const char* ChildStepSyscall(ChildStep step) {
     case ChildStep::kChdir: return "chdir";
     case ChildStep::kPdeathsig: return "prctl";
     case ChildStep::kDupFd: return "dup2";
+    case ChildStep::kMakeBlocking: return "fcntl";
     case ChildStep::kCloseRange: return "close_range";
     case ChildStep::kSigaction: return "rt_sigaction";
     case ChildStep::kSigmask: return "rt_sigprocmask";

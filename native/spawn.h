@@ -11,7 +11,9 @@ namespace lc {
 
 struct SpawnRequest {
   ExecPlan exec;
-  uint64_t flags = 0;  // exactly what goes to the kernel, CLONE_PIDFD included
+  // Exactly what goes to the kernel, CLONE_PIDFD included; SpawnProcess drops
+  // CLONE_PIDFD where the legacy clone made the child without it.
+  uint64_t flags = 0;
   int exit_signal = 0;
   int cgroup_fd = -1;  // with CLONE_INTO_CGROUP
   // Where CLONE_PARENT_SETTID / CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID

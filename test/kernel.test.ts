@@ -218,6 +218,28 @@ describe('clone fallback when clone3 answers ENOSYS', () => {
     );
   });
 
+  // Issue 14, item 18: clone returns a pidfd and a parent TID through one
+  // argument, so with both asked the child is cloned without CLONE_PIDFD and
+  // its pidfd opened afterwards; Child.flags says so.
+  it('makes a child with CLONE_PARENT_SETTID, its pidfd opened after the clone', () => {
+    const script = `
+      const lib = require(${JSON.stringify(DIST)});
+      (async () => {
+        for (const fastPath of [true, false]) {
+          const child = lib.spawn('sh', ['-c', 'exit 7'], { flags: 'CLONE_PARENT_SETTID', fastPath, stdio: 'ignore' });
+          const pidfd = typeof child.pidfd;
+          const exit = await child.wait();
+          console.log(String(child.flags), child.syscall, pidfd, exit.exitCode);
+        }
+      })().catch((e) => console.log('failed', e.code, e.syscall));`;
+    const result = seccompRun([process.execPath, '-e', script]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'CLONE_VM|CLONE_VFORK|CLONE_PARENT_SETTID|SIGCHLD clone number 7',
+      'CLONE_PARENT_SETTID|SIGCHLD clone number 7',
+    ]);
+  });
+
   it('refuses what clone cannot express with a coded ENOSYS and a hint', () => {
     const script = `
       const lib = require(${JSON.stringify(DIST)});
