@@ -29,7 +29,7 @@ export const PLAN_RING = [
   'tasks',
   'validate',
 ];
-/** The effect ring: the addon's loader and what acts through it or holds what it made. The front ends (index, cli) are neither. */
+/** The effect ring: the addon's loader and what acts through it or holds what it made. The front ends (index, cli and its cli-* commands) are neither. */
 export const EFFECT_RING = [
   'binding',
   'cgroup',

@@ -51,14 +51,14 @@ describe('the plan ring', () => {
 describe('the rings, as the lint sees them', () => {
   const config = `import(${JSON.stringify(join(ROOT, 'eslint.config.mjs'))})`;
 
-  it('every file of lib/ is in one ring, or is a front end (index, cli)', () => {
+  it('every file of lib/ is in one ring, or is a front end (index, cli, cli-*)', () => {
     const seen = inFreshNode(`
       ${config}.then(({ PLAN_RING, EFFECT_RING }) => {
         const files = require('node:fs').readdirSync(${JSON.stringify(join(ROOT, 'lib'))})
           .filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
         const placed = [...PLAN_RING, ...EFFECT_RING, 'index', 'cli'];
         console.log(JSON.stringify({
-          unplaced: files.filter((f) => !placed.includes(f)),
+          unplaced: files.filter((f) => !placed.includes(f) && !f.startsWith('cli-')),
           both: PLAN_RING.filter((f) => EFFECT_RING.includes(f)),
         }));
       });`);
