@@ -71,9 +71,14 @@ ChildHandle::~ChildHandle() {
 ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const CloneOutcome& outcome,
                                     uint64_t flags, int exit_signal, Napi::Function on_exit) {
   AddonData* data = env.GetInstanceData<AddonData>();
+  // While the env ends (a worker terminated, process.exit) every call into
+  // JS fails with no exception to throw: the result is empty, and the
+  // caller ends the child quietly.
+  if (data == nullptr || data->child_constructor.IsEmpty()) return nullptr;
   *object = data->child_constructor.New({});
-  if (env.IsExceptionPending()) return nullptr;
+  if (env.IsExceptionPending() || object->IsEmpty()) return nullptr;
   ChildHandle* self = Unwrap(*object);
+  if (self == nullptr) return nullptr;
   self->pid_ = outcome.pid;
   self->pidfd_ = outcome.pidfd;
   self->started_ns_ = outcome.started_ns;
