@@ -359,9 +359,11 @@ void ChildHandle::EndNow() {
 
 // A child sharing Node's handlers keeps every signal blocked, so it is
 // told with the task's cancel signal: tgkill for a thread (a process-wide
-// kill would reach Node), the pidfd for a process.
+// kill would reach Node), the pidfd for a process. SIGKILL needs no
+// handler and reaches only the thread group it names, so a process that is
+// not a thread gets it as it is: it ends even where no task looks for a kill.
 void ChildHandle::SendKill(int signal) {
-  if (has_task_ && task_.block->shares_handlers) {
+  if (has_task_ && task_.block->shares_handlers && (thread_ || signal != SIGKILL)) {
     if (thread_) {
       syscall(SYS_tgkill, getpid(), pid_, kTaskCancelSignal);
     } else {
