@@ -75,7 +75,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, plan.request.exit_signal,
                                            info[1].As<Napi::Function>());
-  if (env.IsExceptionPending()) return env.Undefined();
+  // Not an object: a throw, or an env that is ending (the child is gone).
+  if (env.IsExceptionPending() || !handle.IsObject()) return env.Undefined();
   // Our ends of the pipes go to JS, which wraps them in streams.
   Napi::Array stdio = Napi::Array::New(env, plan.parent_ends.size());
   for (size_t i = 0; i < plan.parent_ends.size(); i++) {

@@ -71,9 +71,14 @@ ChildHandle::~ChildHandle() {
 ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const CloneOutcome& outcome,
                                     uint64_t flags, int exit_signal, Napi::Function on_exit) {
   AddonData* data = env.GetInstanceData<AddonData>();
+  // While the env ends (a worker terminated, process.exit) every call into
+  // JS fails with no exception to throw: the result is empty, and the
+  // caller ends the child quietly.
+  if (data == nullptr || data->child_constructor.IsEmpty()) return nullptr;
   *object = data->child_constructor.New({});
-  if (env.IsExceptionPending()) return nullptr;
+  if (env.IsExceptionPending() || object->IsEmpty()) return nullptr;
   ChildHandle* self = Unwrap(*object);
+  if (self == nullptr) return nullptr;
   self->pid_ = outcome.pid;
   self->pidfd_ = outcome.pidfd;
   self->started_ns_ = outcome.started_ns;
@@ -354,9 +359,11 @@ void ChildHandle::EndNow() {
 
 // A child sharing Node's handlers keeps every signal blocked, so it is
 // told with the task's cancel signal: tgkill for a thread (a process-wide
-// kill would reach Node), the pidfd for a process.
+// kill would reach Node), the pidfd for a process. SIGKILL needs no
+// handler and reaches only the thread group it names, so a process that is
+// not a thread gets it as it is: it ends even where no task looks for a kill.
 void ChildHandle::SendKill(int signal) {
-  if (has_task_ && task_.block->shares_handlers) {
+  if (has_task_ && task_.block->shares_handlers && (thread_ || signal != SIGKILL)) {
     if (thread_) {
       syscall(SYS_tgkill, getpid(), pid_, kTaskCancelSignal);
     } else {

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "policy.h"
@@ -490,6 +492,14 @@ bool CheckSpawnFlags(Napi::Env env, const SpawnPlan& plan) {
   return false;
 }
 
+// Whether a write to `fd` ends without a reader: a regular file or a block
+// device (or a bad descriptor, which the write reports).
+bool WritesWithoutWaiting(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return true;
+  return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+}
+
 // The same for a task child: a fault in a child sharing Node's handlers
 // would run them (or end Node), a thread is joined through the TID word
 // the kernel clears, and any other child through its pidfd.
@@ -505,6 +515,10 @@ bool CheckTaskFlags(Napi::Env env, const TaskRequest& request, const TaskBlock& 
     refusal = "a task child may not have these flags";
   } else if (block.kind == TaskKind::kFault && (flags & policy::kFaultTaskRefusedFlags)) {
     refusal = "a fault task cannot run with CLONE_SIGHAND: the fault would run Node's signal handlers";
+  } else if (block.kind == TaskKind::kWrite && (flags & CLONE_VFORK) && !WritesWithoutWaiting(block.fd)) {
+    refusal =
+        "a write task to a pipe, socket or terminal cannot run with CLONE_VFORK: Node would wait in "
+        "clone for as long as nobody reads, and nothing could stop it";
   } else if ((flags & needed) != needed) {
     refusal = (flags & CLONE_THREAD) ? "a CLONE_THREAD task needs CLONE_CHILD_CLEARTID to be joined"
                                      : "a task child that is not a thread needs CLONE_PIDFD to be waited for";
@@ -559,6 +573,8 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
   block->payload_size = payload_size;
   block->shares_handlers = (request->flags & CLONE_SIGHAND) != 0;
   block->is_thread = (request->flags & CLONE_THREAD) != 0;
+  block->dies_with_parent = (request->flags & (CLONE_THREAD | CLONE_PARENT)) == 0;
+  block->expected_ppid = getpid();
   return true;
 }
 

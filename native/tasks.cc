@@ -2,6 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -95,22 +99,106 @@ LC_CHILD_CODE bool SumArray(TaskBlock* block) {
   return ok;
 }
 
-LC_CHILD_CODE int Write(TaskBlock* block) {
-  uint64_t written = 0;
-  while (written < block->payload_size) {
-    long n = RawSyscall(SYS_write, block->fd, reinterpret_cast<long>(block->payload() + written),
-                        static_cast<long>(block->payload_size - written));
-    if (n == -EINTR) continue;
-    if (n < 0) {
-      block->value_kind = ValueKind::kNumber;
-      block->value.number = static_cast<double>(n);  // -errno
-      return 1;
+// How often a write that waits for room looks for a kill().
+constexpr int kWriteCancelCheckMs = 10;
+
+// Where write's bytes go. A child sharing Node's handlers cannot be
+// interrupted in a blocking write (every signal stays blocked), so it never
+// makes one: a pipe or terminal is reopened non-blocking, a socket is sent
+// to with MSG_DONTWAIT, and a descriptor that cannot be reopened gets at
+// most PIPE_BUF bytes per write, each after poll said there was room.
+struct WriteTarget {
+  int fd;
+  bool reopened = false;
+  bool socket = false;
+  bool poll_first = false;
+};
+
+// "/proc/thread-self/fd/N": the child's own descriptor table.
+LC_CHILD_CODE void FdPath(int fd, char* out) {
+  const char prefix[] = "/proc/thread-self/fd/";
+  int length = 0;
+  for (; prefix[length] != 0; length++) out[length] = prefix[length];
+  char digits[12];
+  int count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + fd % 10);
+    fd /= 10;
+  } while (fd > 0);
+  while (count > 0) out[length++] = digits[--count];
+  out[length] = 0;
+}
+
+LC_CHILD_CODE WriteTarget StoppableTarget(int fd) {
+  WriteTarget target = {fd};
+  struct stat st;
+  if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return target;  // write reports it
+  if (S_ISSOCK(st.st_mode)) {
+    target.socket = true;
+  } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+    // A read-only end stays as it is, so the write fails with EBADF.
+    if ((RawSyscall(SYS_fcntl, fd, F_GETFL) & O_ACCMODE) == O_RDONLY) return target;
+    char path[48];
+    FdPath(fd, path);
+    long reopened =
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (reopened >= 0) {
+      target.fd = static_cast<int>(reopened);
+      target.reopened = true;
+    } else {
+      target.poll_first = true;
     }
+  }
+  return target;  // a regular file or a block device: a write never waits for a reader
+}
+
+// Waits until `fd` has room; false when a kill() came first.
+LC_CHILD_CODE bool WaitForRoom(int fd) {
+  for (;;) {
+    if (CancelPending()) return false;
+    pollfd room = {fd, POLLOUT, 0};
+    timespec limit = {0, kWriteCancelCheckMs * 1000000L};
+    long r = RawSyscall(SYS_ppoll, reinterpret_cast<long>(&room), 1, reinterpret_cast<long>(&limit), 0,
+                        sizeof(long));
+    if (r > 0 || (r < 0 && r != -EINTR)) return true;  // ready, or an error the write will report
+  }
+}
+
+LC_CHILD_CODE long WriteSome(const WriteTarget& target, const unsigned char* bytes, uint64_t size) {
+  if (target.socket)
+    return RawSyscall(SYS_sendto, target.fd, reinterpret_cast<long>(bytes), static_cast<long>(size),
+                      MSG_DONTWAIT, 0, 0);
+  if (target.poll_first && size > PIPE_BUF) size = PIPE_BUF;
+  return RawSyscall(SYS_write, target.fd, reinterpret_cast<long>(bytes), static_cast<long>(size));
+}
+
+// False when a kill() stopped it; *status is the exit code otherwise.
+LC_CHILD_CODE bool Write(TaskBlock* block, int* status) {
+  WriteTarget target = {block->fd};
+  if (block->shares_handlers) target = StoppableTarget(block->fd);
+  uint64_t written = 0;
+  long n = 0;
+  bool finished = true;
+  while (written < block->payload_size) {
+    if (target.poll_first && !WaitForRoom(target.fd)) {
+      finished = false;
+      break;
+    }
+    n = WriteSome(target, block->payload() + written, block->payload_size - written);
+    if (n == -EINTR) continue;
+    if (n == -EAGAIN && block->shares_handlers) {
+      if (WaitForRoom(target.fd)) continue;
+      finished = false;
+      break;
+    }
+    if (n < 0) break;
     written += static_cast<uint64_t>(n);
   }
+  if (target.reopened) RawSyscall(SYS_close, target.fd);
   block->value_kind = ValueKind::kNumber;
-  block->value.number = static_cast<double>(written);
-  return 0;
+  block->value.number = static_cast<double>(n < 0 ? n : static_cast<long>(written));  // -errno or bytes
+  *status = n < 0 ? 1 : 0;
+  return finished;
 }
 
 // A child sharing Node's handlers waits for its cancel signal with a
@@ -236,11 +324,17 @@ LC_CHILD_CODE void BecomeOwnProcess() {
 LC_CHILD_CODE int TaskChildMain(void* arg) {
   TaskBlock* block = static_cast<TaskBlock*>(arg);
   if (!block->shares_handlers) BecomeOwnProcess();
+  if (block->dies_with_parent) {
+    RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    // The parent may have ended before the prctl (0: a new PID namespace).
+    long ppid = RawSyscall(SYS_getppid);
+    if (ppid != 0 && ppid != block->expected_ppid) RawExit(128 + SIGKILL);
+  }
   int status = 0;
   bool finished = true;
   switch (block->kind) {
     case TaskKind::kSumArray: finished = SumArray(block); break;
-    case TaskKind::kWrite: status = Write(block); break;
+    case TaskKind::kWrite: finished = Write(block, &status); break;
     case TaskKind::kExit: status = static_cast<int>(block->arg); break;
     case TaskKind::kSleep: finished = Sleep(block); break;
     case TaskKind::kSpin: finished = Spin(block); break;

@@ -81,6 +81,10 @@ struct TaskBlock {
   uint64_t payload_size;    // write's bytes, stored after this struct
   int32_t shares_handlers;  // CLONE_SIGHAND: never touch dispositions or the mask
   int32_t is_thread;        // CLONE_THREAD: report rusage for the thread
+  // A process that is Node's child (not CLONE_THREAD, not CLONE_PARENT):
+  // SIGKILLed when the thread that cloned it ends, as when Node is killed.
+  int32_t dies_with_parent;
+  int64_t expected_ppid;  // getppid() while that parent lives
 
   // Written by the kernel (CLONE_PARENT_SETTID, CLONE_CHILD_SETTID/CLEARTID).
   alignas(8) pid_t parent_tid;
