@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -493,10 +494,11 @@ bool CheckSpawnFlags(Napi::Env env, const SpawnPlan& plan) {
 }
 
 // Whether a write to `fd` ends without a reader: a regular file or a block
-// device (or a bad descriptor, which the write reports).
+// device (or a bad descriptor, which the write reports). The raw syscall, not
+// glibc's fstat, whose versioned symbol (2.33) is above the prebuild's floor.
 bool WritesWithoutWaiting(int fd) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return true;
+  if (syscall(SYS_fstat, fd, &st) != 0) return true;
   return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 }
 
