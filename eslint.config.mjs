@@ -25,6 +25,7 @@ export const PLAN_RING = [
   'policy',
   'signals',
   'spawn-plan',
+  'syscall-aliases',
   'syscall-table',
   'tasks',
   'validate',

@@ -15,6 +15,7 @@ import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import type { CloneFlags, FlagName } from './flags';
 import { NAMESPACE_LIST, type NamespaceName } from './namespaces';
 import { OWN_MEMORY_OPTIONS } from './policy';
+import { IO_URING_SYSCALLS, SYSCALL_ALIASES } from './syscall-aliases';
 import { SYSCALL_NUMBERS } from './syscall-table';
 import {
   validateBoolean,
@@ -144,10 +145,24 @@ export interface ContainerOptions {
    */
   seccomp?: {
     /**
-     * Syscall names of x86_64, e.g. ['ptrace', 'mount']; a misspelling is refused with the nearest name,
-     * and so are `exit` and `exit_group`: a child must always be able to end.
+     * Syscall names of x86_64, e.g. ['ptrace', 'mount'], at most 1024; a misspelling is refused with
+     * the nearest name, and so are `exit` and `exit_group`: a child must always be able to end.
      */
     deny: string[];
+    /**
+     * Default true: each name also denies the syscalls that do its work
+     * under other names (open: openat, openat2 and creat; mkdir: mkdirat;
+     * stat: newfstatat and statx; mount: the new mount API; …), as libc
+     * and programs call those. false denies the names exactly as given.
+     */
+    aliases?: boolean;
+    /**
+     * Default false: the filter also denies io_uring_setup, io_uring_enter
+     * and io_uring_register, since a ring does opens, reads, writes and
+     * mkdirs without their syscalls and no deny list can see them. true
+     * lets the program use io_uring, and so bypass the list.
+     */
+    allowIoUring?: boolean;
   };
   /**
    * Run the program inside the namespaces of a running process, via setns on
@@ -316,10 +331,37 @@ function rlimitOps(value: unknown): Array<{ resource: number; soft: bigint; hard
  */
 const UNDENIABLE_SYSCALLS: readonly string[] = ['exit', 'exit_group'];
 
+/**
+ * The syscall numbers the filter denies: the names given, their aliases
+ * unless `aliases` is false, and io_uring's unless `allowIoUring` is true;
+ * each number once, in the order first named.
+ */
 function syscallNumbers(value: unknown): number[] {
   const options = validateObject('options.seccomp', value);
-  validateKeys('options.seccomp', options, ['deny']);
+  validateKeys('options.seccomp', options, ['deny', 'aliases', 'allowIoUring']);
   const names = validateStringArray('options.seccomp.deny', options.deny, MAX_SECCOMP_DENY);
+  const aliases =
+    options.aliases === undefined
+      ? true
+      : validateBoolean('options.seccomp.aliases', options.aliases);
+  const allowIoUring =
+    options.allowIoUring === undefined
+      ? false
+      : validateBoolean('options.seccomp.allowIoUring', options.allowIoUring);
+  const given = namedSyscalls(names);
+  const denied = new Set<string>(given);
+  if (aliases) {
+    for (const name of given) {
+      if (Object.hasOwn(SYSCALL_ALIASES, name))
+        for (const alias of SYSCALL_ALIASES[name]) denied.add(alias);
+    }
+  }
+  if (!allowIoUring) for (const name of IO_URING_SYSCALLS) denied.add(name);
+  return [...denied].map((name) => SYSCALL_NUMBERS[name]);
+}
+
+/** The names of `deny`, each checked to be an x86_64 syscall. */
+function namedSyscalls(names: readonly string[]): string[] {
   return names.map((name, i) => {
     if (UNDENIABLE_SYSCALLS.includes(name)) {
       throw invalidValue(
@@ -334,7 +376,7 @@ function syscallNumbers(value: unknown): number[] {
       const hint = nearest === undefined ? '' : ` (did you mean "${nearest}"?)`;
       throw invalidValue(`options.seccomp.deny[${i}]`, `is not an x86_64 syscall${hint}`, name);
     }
-    return nr;
+    return name;
   });
 }
 
