@@ -184,7 +184,38 @@ bool ReadFlags(Napi::Env env, Napi::Object object, uint64_t* out) {
 }
 
 // The element type of a typed array, as sumArray reads it.
-bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
+// An ordinary ArrayBuffer can be detached, transferred or shrunk while the
+// task runs, and its memory freed under a child that shares Node's: such a
+// child reads a copy in memory the task owns (freed after the join or the
+// reap). A SharedArrayBuffer's memory outlives anything JS can do to it
+// while the view is held, so it is read in place, as is any buffer by a
+// child with its own copy of memory.
+bool PlaceElements(Napi::Env env, napi_value buffer, const void* data, size_t element_size, uint64_t flags,
+                   TaskResources* resources) {
+  TaskBlock* block = resources->block;
+  block->data = static_cast<const unsigned char*>(data);
+  bool is_array_buffer = false;
+  if (napi_is_arraybuffer(env, buffer, &is_array_buffer) != napi_ok) return false;
+  const size_t bytes = (block->end - block->start) * element_size;
+  if (!(flags & CLONE_VM) || !is_array_buffer || bytes == 0) return true;
+  const size_t page = PageSize();
+  const size_t size = (bytes + page - 1) / page * page;
+  void* copy = SharedAllocate(size);
+  if (copy == nullptr) {
+    ThrowCloneError(env, -errno, "mmap", nullptr, 0);
+    return false;
+  }
+  memcpy(copy, block->data + block->start * element_size, bytes);
+  resources->elements_copy = copy;
+  resources->elements_copy_size = size;
+  block->data = static_cast<const unsigned char*>(copy);
+  block->end -= block->start;
+  block->start = 0;
+  return true;
+}
+
+bool ReadElements(Napi::Env env, Napi::Value value, uint64_t flags, TaskResources* resources) {
+  TaskBlock* block = resources->block;
   if (!value.IsTypedArray()) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "plan.data must be a typed array");
     return false;
@@ -217,12 +248,11 @@ bool ReadElements(Napi::Env env, Napi::Value value, TaskBlock* block) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE", "plan.data could not be read");
     return false;
   }
-  block->data = static_cast<const unsigned char*>(data);
   if (block->start > block->end || block->end > length) {
     ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "plan.start and plan.end must lie within plan.data");
     return false;
   }
-  return true;
+  return PlaceElements(env, buffer, data, array.ElementSize(), flags, resources);
 }
 
 // The marks the sharing probe leaves: a word in a Buffer of Node's (the
@@ -265,7 +295,8 @@ TaskBlock* MapTaskBlock(size_t payload, size_t* size) {
   return static_cast<TaskBlock*>(SharedAllocate(*size));
 }
 
-bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
+bool ReadTaskFields(Napi::Env env, Napi::Object object, uint64_t flags, TaskResources* resources) {
+  TaskBlock* block = resources->block;
   int64_t kind = 0, fault = 0, fd = 0, start = 0, end = 0;
   if (!ReadInt64(env, object, "kind", 1, 8, &kind)) return false;
   block->kind = static_cast<TaskKind>(kind);
@@ -283,7 +314,7 @@ bool ReadTaskFields(Napi::Env env, Napi::Object object, TaskBlock* block) {
   block->start = static_cast<uint64_t>(start);
   block->end = static_cast<uint64_t>(end);
   Napi::Value data = OwnProperty(object, "data");
-  return !env.IsExceptionPending() && ReadElements(env, data, block);
+  return !env.IsExceptionPending() && ReadElements(env, data, flags, resources);
 }
 
 // An optional string property: false on an exception; *present says whether it was there.
@@ -567,7 +598,7 @@ bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskRe
     return false;
   }
   resources->block = block;
-  if (!ReadTaskFields(env, object, block) || !CheckTaskFlags(env, *request, *block)) {
+  if (!ReadTaskFields(env, object, request->flags, resources) || !CheckTaskFlags(env, *request, *block)) {
     resources->Free();
     return false;
   }

@@ -9,6 +9,8 @@ void TaskResources::Free() {
   TaskTlsRelease(&tls);
   SharedRelease(block, block_size);
   block = nullptr;
+  if (elements_copy != nullptr) SharedRelease(elements_copy, elements_copy_size);
+  elements_copy = nullptr;
 }
 
 int CloneTaskChild(const TaskRequest& request, TaskResources* resources, CloneOutcome* out) {

@@ -17,6 +17,8 @@ struct TaskResources {
   Tls tls;
   TaskBlock* block = nullptr;
   size_t block_size = 0;
+  void* elements_copy = nullptr;  // sumArray's elements, when JS could free them under the child
+  size_t elements_copy_size = 0;
   void Free();
 };
 
