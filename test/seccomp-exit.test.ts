@@ -5,18 +5,33 @@
 // Each case runs in a Node of its own with a timeout, so a regression fails
 // instead of hanging the suite.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DIST } from './helpers';
 
 const BINDING = join(DIST, '..', 'binding.js');
 
+/**
+ * Runs `script` in a Node of its own. On a regression its child spins in a
+ * denied exit after Node is killed: whatever still runs the script is
+ * SIGKILLed, so a failing test leaves nothing behind.
+ */
 function runScript(script: string): { stdout: string; stderr: string; signal: string | null } {
-  const result = spawnSync(process.execPath, ['-e', script], {
+  const marker = `// seccomp-exit-${process.pid}-${Date.now()}`;
+  const result = spawnSync(process.execPath, ['-e', `${script}\n${marker}`], {
     encoding: 'utf8',
     timeout: 20_000,
     killSignal: 'SIGKILL',
   });
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker))
+        process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
   return { stdout: result.stdout, stderr: result.stderr, signal: result.signal };
 }
 
