@@ -138,6 +138,10 @@ export class Child implements AsyncDisposable {
     this.stdin = (this.stdio[0] as Writable | null) ?? null;
     this.stdout = (this.stdio[1] as Readable | null) ?? null;
     this.stderr = (this.stdio[2] as Readable | null) ?? null;
+    // Nobody reads the child's stdin once it is gone: close Node's end then,
+    // or each child leaves an fd open. stdout and stderr close at their EOF.
+    const stdin = this.stdin;
+    if (stdin !== null) void exit.promise.then(() => stdin.destroy());
   }
 
   /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */

@@ -21,11 +21,17 @@ import {
 } from './explain';
 import { CloneFlags, type FlagsLike } from './flags';
 import { NAMESPACE_LIST } from './namespaces';
-import { SIGNALS } from './signals';
+import { MAX_SIGNAL } from './signals';
 import { sharingMarksTask } from './tasks';
 
-/** A signal nobody minds being ignored for the instant of a probe. */
-const PROBE_SIGNAL = SIGNALS.SIGURG;
+/**
+ * The signal whose disposition the child marks, which Node saves and puts
+ * back: SIGRTMAX-1. A signal JS can listen to would lose any listener added
+ * while a probe runs; Node takes no listener for a real-time signal, and
+ * neither Node nor libuv uses this one (the library's own is SIGRTMAX, the
+ * task cancel signal).
+ */
+const PROBE_SIGNAL = MAX_SIGNAL - 1;
 const FIRST_PROBE_FD = 600;
 /** What the child writes into the word of Node's memory it is given: "linux-cl". */
 const MEMORY_MARK = 0x6c696e75782d636cn;
