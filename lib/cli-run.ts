@@ -16,6 +16,7 @@ import { NAMESPACES } from './explain';
 import { CloneFlags, type FlagName } from './flags';
 import { NAMESPACE_LIST } from './namespaces';
 import { spawn } from './spawn';
+import type { SpawnOptions } from './spawn-plan';
 
 /** The namespace switches' help lines, from the one namespace list. */
 const NAMESPACE_HELP = NAMESPACE_LIST.map((ns) => {
@@ -274,17 +275,31 @@ function timeoutOption(text: string | undefined): number {
   return timeout;
 }
 
+/** The signals passed on to the command. */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
 /**
- * Waits for the command's exit, passing on the signals meant for it and,
- * after `timeout` ms, sending SIGTERM, then SIGKILL 1 s later.
+ * Passes the signals meant for the command on to it. Listening starts
+ * before the spawn: a signal that comes meanwhile is handled on the event
+ * loop, once the child exists, instead of ending Node with the child left.
  */
+function forwardSignals(): { to(child: Child): void; stop(): void } {
+  let target: Child | undefined;
+  const forward = (signal: NodeJS.Signals) => target?.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  return {
+    to: (child) => (target = child),
+    stop: () => {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    },
+  };
+}
+
+/** Waits for the command's exit; after `timeout` ms sends SIGTERM, then SIGKILL 1 s later. */
 async function waitForCommand(
   child: Child,
   timeout: number,
 ): Promise<{ exit: ExitInfo; timedOut: boolean }> {
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-  for (const signal of forwarded) process.on(signal, forward);
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const timer =
@@ -300,7 +315,6 @@ async function waitForCommand(
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);
-    for (const signal of forwarded) process.off(signal, forward);
   }
 }
 
@@ -320,7 +334,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
   if (file === undefined)
     throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
   const timeout = timeoutOption(values.timeout);
-  const child = spawn(file, rest, {
+  const spawnOptions: SpawnOptions = {
     ...containerOptions(values),
     flags: runFlags(values),
     env: runEnv(values),
@@ -328,8 +342,18 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     ...(values.cwd !== undefined && { cwd: values.cwd }),
     ...(values['new-session'] && { setsid: true }),
     ...(values['die-with-parent'] && { pdeathsig: 'SIGKILL' }),
-  });
-  const { exit, timedOut } = await waitForCommand(child, timeout);
+  };
+  const forwarding = forwardSignals();
+  let child: Child;
+  let result: { exit: ExitInfo; timedOut: boolean };
+  try {
+    child = spawn(file, rest, spawnOptions);
+    forwarding.to(child);
+    result = await waitForCommand(child, timeout);
+  } finally {
+    forwarding.stop();
+  }
+  const { exit, timedOut } = result;
   if (values.json) {
     const result = { ...exit, timedOut, flags: child.flags.toString(), syscall: child.syscall };
     process.stdout.write(`${JSON.stringify(result)}\n`);
