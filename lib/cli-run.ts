@@ -1,5 +1,6 @@
 // linux-clone run: its switches translated into spawn's options, and the
 // command run with Node's stdio until it exits.
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import type { CgroupOptions } from './cgroup-options';
@@ -62,10 +63,14 @@ Process:
   --env K=V           set a variable for CMD (repeatable)
   --clear-env         start CMD with only the --env variables
   --new-session       start CMD in a new session (setsid)
-  --die-with-parent   SIGKILL CMD when linux-clone dies (PR_SET_PDEATHSIG)
+  --die-with-parent   SIGKILL CMD when linux-clone dies (PR_SET_PDEATHSIG); the
+                      default
   --timeout MS        send SIGTERM after MS milliseconds, SIGKILL 1 s later
   --json              after CMD's output, print its result as one JSON line
   -h, --help          show this help
+
+Every signal Node can listen to is passed on to CMD, except SIGCHLD and the
+job-control ones (SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU).
 
 Exit status: CMD's, or 128+signal if a signal ended it; 125 if the child
 could not be made (a refused flag set names the kernel rule), 126 if CMD
@@ -275,8 +280,35 @@ function timeoutOption(text: string | undefined): number {
   return timeout;
 }
 
-/** The signals passed on to the command. */
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+/**
+ * Signals not passed on: SIGKILL and SIGSTOP, which no process can catch;
+ * SIGBUS, SIGFPE, SIGILL and SIGSEGV, which Node's docs say JS must not
+ * listen to; SIGCHLD, the news of Node's own children; and the job-control
+ * signals, so that a shell can still stop and resume the CLI (a terminal
+ * sends them to its whole foreground group, the program included).
+ */
+const NOT_FORWARDED = new Set([
+  'SIGKILL',
+  'SIGSTOP',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGILL',
+  'SIGSEGV',
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+]);
+
+/**
+ * The signals passed on to the command: every other one Node can listen
+ * to. Those it cannot (real-time signals, SIGSEGV) end Node, and with it the
+ * command, which the CLI gives pdeathsig SIGKILL.
+ */
+const FORWARDED_SIGNALS = (Object.keys(constants.signals) as NodeJS.Signals[]).filter(
+  (name) => !NOT_FORWARDED.has(name),
+);
 
 /**
  * Passes the signals meant for the command on to it. Listening starts
@@ -341,7 +373,8 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     stdio: 'inherit',
     ...(values.cwd !== undefined && { cwd: values.cwd }),
     ...(values['new-session'] && { setsid: true }),
-    ...(values['die-with-parent'] && { pdeathsig: 'SIGKILL' }),
+    // The command never outlives the CLI, whatever ends it.
+    pdeathsig: 'SIGKILL',
   };
   const forwarding = forwardSignals();
   let child: Child;
