@@ -5,7 +5,9 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
-import { CLI, processRunning, sleep } from './helpers';
+import { spawn as libSpawn } from '../lib';
+
+import { CLI, pidsRunning, processRunning, sleep } from './helpers';
 
 /** Starts `linux-clone run` on a shell that prints its pid, then sleeps; resolves once it runs. */
 async function startCli(): Promise<{ cli: ChildProcess; program: number }> {
@@ -68,5 +70,34 @@ describe('the CLI never orphans its program (issue 14, item 12)', () => {
       cli.kill('SIGTERM');
     }
     expect(await exiting).toEqual({ code: 128 + constants.signals.SIGTERM, signal: null });
+  });
+});
+
+describe('under --enter too (issue 14, items 10 and 12)', () => {
+  it('a program run in an entered PID namespace dies with the CLI, without --die-with-parent', async () => {
+    const target = libSpawn('sleep', ['30'], {
+      flags: 'CLONE_NEWUSER|CLONE_NEWPID',
+      mapRootUser: true,
+    });
+    // A duration no other test uses names the program among the host's processes.
+    const program = ['sleep', '61.25'];
+    const cli = nodeSpawn(
+      process.execPath,
+      [CLI, 'run', '--enter', String(target.pid), '--ns', 'user,pid', '--', ...program],
+      { stdio: 'ignore' },
+    );
+    try {
+      for (let i = 0; i < 200 && pidsRunning(program).length === 0; i++) await sleep(50);
+      const [pid] = pidsRunning(program);
+      expect(pid).toBeDefined();
+      const exiting = exitOf(cli);
+      cli.kill('SIGKILL');
+      await exiting;
+      expect(await ended(pid)).toBe(true);
+    } finally {
+      for (const pid of pidsRunning(program)) process.kill(pid, 'SIGKILL');
+      target.kill('SIGKILL');
+      await target.wait();
+    }
   });
 });

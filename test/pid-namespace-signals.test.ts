@@ -5,7 +5,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 
 import { run, spawn } from '../lib';
-import { CLI, compileC, sleep } from './helpers';
+import { CLI, compileC, pidsRunning, sleep } from './helpers';
 
 const PIDNS = { flags: 'CLONE_NEWUSER|CLONE_NEWPID', mapRootUser: true } as const;
 /** Longer than any test here may take: a child still running at the end was not stopped. */
@@ -73,16 +73,19 @@ describe('a pid 1 of its own PID namespace can be stopped (issue 14, item 9)', (
 
   it('the CLI under --pid ends its program on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const cli = nodeSpawn(
-        process.execPath,
-        [CLI, 'run', '--user', '--pid', '--', 'sh', '-c', `echo ready; exec sleep ${LONG}`],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      // The CLI listens for signals before it spawns: 'ready' means it forwards.
-      await new Promise((resolve) => cli.stdout.once('data', resolve));
+      // A duration no other test uses names the program among the host's processes.
+      const program = ['sleep', '60.75'];
+      const cli = nodeSpawn(process.execPath, [CLI, 'run', '--user', '--pid', '--', ...program], {
+        stdio: 'ignore',
+      });
+      const exiting = new Promise<number | null>((resolve) => cli.on('exit', resolve));
+      // The CLI listens for signals before it spawns, so once the program runs
+      // it forwards; the signal goes to sleep itself, which has no handler (a
+      // shell before its exec would catch SIGINT and exit 130 by itself).
+      for (let i = 0; i < 200 && pidsRunning(program).length === 0; i++) await sleep(50);
+      expect(pidsRunning(program)).toHaveLength(1);
       cli.kill(signal);
-      const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve));
-      expect(code).toBe(128 + 9);
+      expect(await exiting).toBe(128 + 9);
     }
   });
 });
