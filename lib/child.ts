@@ -1,6 +1,7 @@
 // The Child handle spawn() and clone() return, and the ExitLatch that
 // settles its one exit when the addon reaps it. Effect ring: it holds the
 // addon's handle, but loads nothing itself.
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
@@ -9,7 +10,7 @@ import type { NativeChildHandle } from './binding';
 import { checkChildThis, isChild, markChild } from './child-brand';
 import { abortError, invalidThis } from './errors';
 import { CloneFlags } from './flags';
-import { signalName, SIGNALS, type SignalLike } from './signals';
+import { signalName, signalNumber, SIGNALS, type SignalLike } from './signals';
 import { validateAbortSignal, validateObject, validateSignal } from './validate';
 
 export type { Rusage, TaskProbe };
@@ -55,6 +56,40 @@ function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
   // The sharing probe's observation is read by sharing-probe.ts alone.
   if (exit.value !== undefined) info.value = exit.value as ExitInfo['value'];
   return info;
+}
+
+/** Signals whose default action leaves a process running: ignore, stop, continue. */
+const SIGNALS_THAT_DO_NOT_END = new Set(
+  ['SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGWINCH'].map(
+    (name) => signalNumber(name),
+  ),
+);
+
+/** The signals `pid` catches or ignores (SigCgt | SigIgn of its status), or null once it is gone. */
+function handledSignals(pid: number): bigint | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const mask = (line: RegExp) => BigInt(`0x${line.exec(status)?.[1] ?? '0'}`);
+  return mask(/^SigCgt:\s*([0-9a-f]+)$/m) | mask(/^SigIgn:\s*([0-9a-f]+)$/m);
+}
+
+/**
+ * The signal to send so that `signal` does what it asks of the init of a
+ * new PID namespace. The kernel drops every signal from outside that such a
+ * pid 1 has left at its default action (SIGKILL and SIGSTOP aside), so a
+ * SIGTERM that would end any other program would leave it running: such a
+ * signal, one whose default action ends a process, becomes SIGKILL.
+ */
+function signalForInit(pid: number, signal: number): number {
+  if (signal === SIGNALS.SIGKILL || signal === 0 || SIGNALS_THAT_DO_NOT_END.has(signal))
+    return signal;
+  const handled = handledSignals(pid);
+  if (handled === null || ((handled >> BigInt(signal - 1)) & 1n) === 1n) return signal;
+  return SIGNALS.SIGKILL;
 }
 
 /** The one exit of a child, settled by the native reap. */
@@ -183,13 +218,17 @@ export class Child implements AsyncDisposable {
    * Sends a signal through the pidfd (default SIGTERM); false once the child
    * is gone. A task sharing Node's signal handlers (every CLONE_THREAD task)
    * is cancelled instead: tgkill sends it SIGRTMAX, which it consumes at its
-   * next look, and its ExitInfo reports `signal` as asked here.
+   * next look, and its ExitInfo reports `signal` as asked here. A child that
+   * is pid 1 of a new PID namespace (CLONE_NEWPID) would never see a signal
+   * it has no handler for: one whose default action ends a process is sent
+   * as SIGKILL then, so it ends as asked (its ExitInfo says SIGKILL).
    */
   kill(signal: SignalLike = 'SIGTERM'): boolean {
     checkChildThis(this, 'kill');
     const n = validateSignal('signal', signal);
     if (this.#exit.killedWith === 0) this.#exit.killedWith = n;
-    return this.#handle.kill(n);
+    const initOfItsOwn = this.flags.has('NEWPID') && this.#exit.info === null;
+    return this.#handle.kill(initOfItsOwn ? signalForInit(this.pid, n) : n);
   }
 
   /** Keeps Node running until the child exits (the default). */

@@ -1,5 +1,6 @@
 // linux-clone run: its switches translated into spawn's options, and the
 // command run with Node's stdio until it exits.
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import type { CgroupOptions } from './cgroup-options';
@@ -16,6 +17,7 @@ import { NAMESPACES } from './explain';
 import { CloneFlags, type FlagName } from './flags';
 import { NAMESPACE_LIST } from './namespaces';
 import { spawn } from './spawn';
+import type { SpawnOptions } from './spawn-plan';
 
 /** The namespace switches' help lines, from the one namespace list. */
 const NAMESPACE_HELP = NAMESPACE_LIST.map((ns) => {
@@ -61,10 +63,14 @@ Process:
   --env K=V           set a variable for CMD (repeatable)
   --clear-env         start CMD with only the --env variables
   --new-session       start CMD in a new session (setsid)
-  --die-with-parent   SIGKILL CMD when linux-clone dies (PR_SET_PDEATHSIG)
+  --die-with-parent   SIGKILL CMD when linux-clone dies (PR_SET_PDEATHSIG); the
+                      default
   --timeout MS        send SIGTERM after MS milliseconds, SIGKILL 1 s later
   --json              after CMD's output, print its result as one JSON line
   -h, --help          show this help
+
+Every signal Node can listen to is passed on to CMD, except SIGCHLD and the
+job-control ones (SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU).
 
 Exit status: CMD's, or 128+signal if a signal ended it; 125 if the child
 could not be made (a refused flag set names the kernel rule), 126 if CMD
@@ -275,16 +281,57 @@ function timeoutOption(text: string | undefined): number {
 }
 
 /**
- * Waits for the command's exit, passing on the signals meant for it and,
- * after `timeout` ms, sending SIGTERM, then SIGKILL 1 s later.
+ * Signals not passed on: SIGKILL and SIGSTOP, which no process can catch;
+ * SIGBUS, SIGFPE, SIGILL and SIGSEGV, which Node's docs say JS must not
+ * listen to; SIGCHLD, the news of Node's own children; and the job-control
+ * signals, so that a shell can still stop and resume the CLI (a terminal
+ * sends them to its whole foreground group, the program included).
  */
+const NOT_FORWARDED = new Set([
+  'SIGKILL',
+  'SIGSTOP',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGILL',
+  'SIGSEGV',
+  'SIGCHLD',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+]);
+
+/**
+ * The signals passed on to the command: every other one Node can listen
+ * to. Those it cannot (real-time signals, SIGSEGV) end Node, and with it the
+ * command, which the CLI gives pdeathsig SIGKILL.
+ */
+const FORWARDED_SIGNALS = (Object.keys(constants.signals) as NodeJS.Signals[]).filter(
+  (name) => !NOT_FORWARDED.has(name),
+);
+
+/**
+ * Passes the signals meant for the command on to it. Listening starts
+ * before the spawn: a signal that comes meanwhile is handled on the event
+ * loop, once the child exists, instead of ending Node with the child left.
+ */
+function forwardSignals(): { to(child: Child): void; stop(): void } {
+  let target: Child | undefined;
+  const forward = (signal: NodeJS.Signals) => target?.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  return {
+    to: (child) => (target = child),
+    stop: () => {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    },
+  };
+}
+
+/** Waits for the command's exit; after `timeout` ms sends SIGTERM, then SIGKILL 1 s later. */
 async function waitForCommand(
   child: Child,
   timeout: number,
 ): Promise<{ exit: ExitInfo; timedOut: boolean }> {
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-  for (const signal of forwarded) process.on(signal, forward);
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const timer =
@@ -300,7 +347,6 @@ async function waitForCommand(
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);
-    for (const signal of forwarded) process.off(signal, forward);
   }
 }
 
@@ -320,16 +366,27 @@ export async function runCommand(args: readonly string[]): Promise<number> {
   if (file === undefined)
     throw new UsageError('run needs a command: linux-clone run [options] -- CMD [ARGS...]');
   const timeout = timeoutOption(values.timeout);
-  const child = spawn(file, rest, {
+  const spawnOptions: SpawnOptions = {
     ...containerOptions(values),
     flags: runFlags(values),
     env: runEnv(values),
     stdio: 'inherit',
     ...(values.cwd !== undefined && { cwd: values.cwd }),
     ...(values['new-session'] && { setsid: true }),
-    ...(values['die-with-parent'] && { pdeathsig: 'SIGKILL' }),
-  });
-  const { exit, timedOut } = await waitForCommand(child, timeout);
+    // The command never outlives the CLI, whatever ends it.
+    pdeathsig: 'SIGKILL',
+  };
+  const forwarding = forwardSignals();
+  let child: Child;
+  let result: { exit: ExitInfo; timedOut: boolean };
+  try {
+    child = spawn(file, rest, spawnOptions);
+    forwarding.to(child);
+    result = await waitForCommand(child, timeout);
+  } finally {
+    forwarding.stop();
+  }
+  const { exit, timedOut } = result;
   if (values.json) {
     const result = { ...exit, timedOut, flags: child.flags.toString(), syscall: child.syscall };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -95,6 +95,21 @@ export function processRunning(pid: number): boolean {
   }
 }
 
+/** Host pids of the processes whose command line is exactly `argv`. */
+export function pidsRunning(argv: readonly string[]): number[] {
+  const wanted = `${argv.join('\0')}\0`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'utf8') === wanted;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 let helperDir: string | undefined;
 
 /** Compiles a C program with the system compiler and returns its path. */
