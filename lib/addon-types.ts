@@ -17,6 +17,8 @@ export interface NativeSpawnPlan {
   exitSignal: number;
   pdeathsig: number;
   setsid: boolean;
+  /** false: the env's teardown leaves the child running; absent means true. */
+  killAtExit?: boolean;
   /** Namespace setup; absent for a plain process. */
   container?: NativeContainerPlan;
 }

@@ -27,7 +27,13 @@ export interface NativeBinding {
   spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   setErrorFactory(factory: typeof makeSystemError): void;
-  /** Kills (SIGKILL) and reaps every child still running; for process exit. */
+  /**
+   * A connected AF_UNIX stream pair, both ends close-on-exec from birth:
+   * [Node's end, the child's end], for a stdio slot that carries data both
+   * ways. Throws a CloneError (syscall 'socketpair') when none can be made.
+   */
+  socketpair(): [number, number];
+  /** Kills (SIGKILL) and reaps every child still running that was not spawned with killAtExit false; for process exit. */
   teardown(): void;
   /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError. */
   pidfdOpen(pid: number): number;

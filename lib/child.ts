@@ -238,7 +238,10 @@ export class Child implements AsyncDisposable {
     return this;
   }
 
-  /** Lets Node exit while the child runs; the child is then killed and reaped at exit. */
+  /**
+   * Lets Node exit while the child runs; the child is then killed and
+   * reaped at exit, unless it was spawned with `killAtExit: false`.
+   */
   unref(): this {
     checkChildThis(this, 'unref');
     this.#handle.setRef(false);

@@ -86,6 +86,14 @@ export interface SpawnOptions extends ContainerOptions {
   pdeathsig?: SignalLike;
   /** Start the child in a new session (setsid), detached from Node's terminal. */
   setsid?: boolean;
+  /**
+   * Default true: a child still running when its Node environment ends (the
+   * process exits, or the worker that spawned it ends) is killed with
+   * SIGKILL and reaped. false leaves it running, as child_process leaves its
+   * children; unref() it too, or Node waits for it. A worker's child left
+   * running stays a zombie of the process once it ends, as with child_process.
+   */
+  killAtExit?: boolean;
 }
 
 /** The options spawn() takes. */
@@ -99,6 +107,7 @@ export const SPAWN_KEYS = [
   'exitSignal',
   'pdeathsig',
   'setsid',
+  'killAtExit',
   ...CONTAINER_KEYS,
 ];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -287,6 +296,10 @@ export function planSpawn(
     options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
   const setsid =
     options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
+  const killAtExit =
+    options.killAtExit === undefined
+      ? true
+      : validateBoolean('options.killAtExit', options.killAtExit);
   const stdio = stdioSlots(options.stdio);
   const native: NativeSpawnPlan = {
     file: findProgram(file, vars, cwd),
@@ -298,6 +311,7 @@ export function planSpawn(
     exitSignal: flags.exitSignalNumber,
     pdeathsig,
     setsid,
+    killAtExit,
   };
   return { native, container, flags };
 }

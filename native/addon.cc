@@ -2,6 +2,7 @@
 // thin glue of spawn and cloneTask (plan -> clone -> handle).
 #include <errno.h>
 #include <linux/sched.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <napi.h>
@@ -74,7 +75,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
 
   Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, plan.request.exit_signal,
-                                           info[1].As<Napi::Function>());
+                                           plan.kill_at_exit, info[1].As<Napi::Function>());
   // Not an object: a throw, or an env that is ending (the child is gone).
   if (env.IsExceptionPending() || !handle.IsObject()) return env.Undefined();
   // Our ends of the pipes go to JS, which wraps them in streams.
@@ -124,9 +125,33 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(fd));
 }
 
+// socketpair() -> [parentFd, childFd]: a connected AF_UNIX stream pair, both
+// ends close-on-exec from birth (a process forked meanwhile by another
+// thread must not inherit either), for a stdio slot that carries data both
+// ways. Node's own 'pipe' slots are such pairs.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    ThrowCloneError(env, -errno, "socketpair", nullptr, 0);
+    return env.Undefined();
+  }
+  Napi::Array pair = Napi::Array::New(env, 2);
+  if (!env.IsExceptionPending()) pair.Set(0u, Napi::Number::New(env, ends[0]));
+  if (!env.IsExceptionPending()) pair.Set(1u, Napi::Number::New(env, ends[1]));
+  // An env that is ending cannot take them: nobody would close them.
+  if (env.IsExceptionPending() || pair.IsEmpty()) {
+    close(ends[0]);
+    close(ends[1]);
+    return env.Undefined();
+  }
+  return pair;
+}
+
 // Children still running when their environment ends (process exit, or a
 // worker terminated) are killed and reaped: nobody would be left to reap
-// them, and a worker's would stay zombies of the process.
+// them, and a worker's would stay zombies of the process. Those spawned
+// with killAtExit false are left running, as child_process leaves its own.
 void CleanupEnv(AddonData* data) {
   std::vector<ChildHandle*> live(data->live_children.begin(), data->live_children.end());
   for (ChildHandle* child : live) child->Teardown();
@@ -152,6 +177,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("teardown", Napi::Function::New(env, TeardownChildren, "teardown"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("probeSupport", ProbeSupport(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   return exports;

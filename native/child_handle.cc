@@ -95,13 +95,16 @@ ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const C
 }
 
 Napi::Value ChildHandle::Create(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
-                                Napi::Function on_exit) {
+                                bool kill_at_exit, Napi::Function on_exit) {
   Napi::Object object;
   ChildHandle* self = Construct(env, &object, outcome, flags, exit_signal, on_exit);
   if (self == nullptr) {
+    // Nobody asked for this child yet (spawn did not return it), so it is
+    // ended whatever kill_at_exit says.
     AbandonProcess(outcome.pidfd);
     return env.Undefined();
   }
+  self->kill_at_exit_ = kill_at_exit;
   return self->Watch(env) ? object : env.Undefined();
 }
 
@@ -432,7 +435,11 @@ Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {
 }
 
 void ChildHandle::Teardown() {
-  if (!reaped_) {
+  if (!reaped_ && !kill_at_exit_) {
+    // It outlives Node: reap it only if it has already ended, so it is no
+    // zombie of ours; else closing the pidfd below lets it go.
+    Reap(false);
+  } else if (!reaped_) {
     SendKill(SIGKILL);
     // A thread stops at its task's next look for the cancel signal; one
     // that does not (a long sumArray chunk) keeps its stack: see Release.

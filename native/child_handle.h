@@ -27,9 +27,10 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
  public:
   static Napi::Function Define(Napi::Env env);
   // Takes ownership of outcome.pidfd. on_exit(info) runs once, on the reap.
-  // flags and exit_signal are what was passed to the kernel.
+  // flags and exit_signal are what was passed to the kernel; kill_at_exit
+  // false leaves the child running when the env ends.
   static Napi::Value Create(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
-                            Napi::Function on_exit);
+                            bool kill_at_exit, Napi::Function on_exit);
   // The same for a task child, taking ownership of its resources too.
   static Napi::Value CreateTask(Napi::Env env, const CloneOutcome& outcome, uint64_t flags, int exit_signal,
                                 const TaskResources& resources, Napi::Function on_exit);
@@ -37,7 +38,8 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   explicit ChildHandle(const Napi::CallbackInfo& info);
   ~ChildHandle() override;
 
-  // Env cleanup: kill and reap a child still running, without calling JS.
+  // Env cleanup: kill and reap a child still running (unless it is to
+  // outlive Node: then only reap it if it has ended), without calling JS.
   void Teardown();
 
  private:
@@ -79,6 +81,7 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   uv_timer_t* join_timer_ = nullptr;  // threads without a thread pidfd (Linux < 6.9)
   uv_idle_t* first_look_ = nullptr;   // tasks: one loop turn before a pidfd poll
   bool reaped_ = false;
+  bool kill_at_exit_ = true;
   bool ref_ = true;      // keeps the loop alive until the exit (Child.ref/unref)
   bool thread_ = false;  // CLONE_THREAD: joined through the CLEARTID word, not reaped
   bool has_task_ = false;

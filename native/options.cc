@@ -333,6 +333,22 @@ bool ReadOptionalBool(Napi::Env env, Napi::Object object, const char* key, bool*
   return true;
 }
 
+// A boolean property, `fallback` when it is absent.
+bool ReadBoolOr(Napi::Env env, Napi::Object object, const char* key, bool fallback, bool* out) {
+  Napi::Value value = OwnProperty(object, key);
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) {
+    *out = fallback;
+    return true;
+  }
+  if (!value.IsBoolean()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", std::string("plan.") + key + " must be a boolean");
+    return false;
+  }
+  *out = value.As<Napi::Boolean>().Value();
+  return true;
+}
+
 // A 64-bit unsigned bigint property: an rlimit value.
 bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* out) {
   Napi::Value value = OwnProperty(object, key);
@@ -633,6 +649,7 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   Napi::Value setsid = OwnProperty(object, "setsid");
   if (env.IsExceptionPending()) return false;
   exec.setsid = setsid.ToBoolean().Value();
+  if (!ReadBoolOr(env, object, "killAtExit", true, &plan->kill_at_exit)) return false;
   if (!ReadContainerPlan(env, object, plan) || !CheckSpawnFlags(env, *plan)) return false;
 
   exec.file = plan->file.c_str();

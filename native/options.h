@@ -30,6 +30,8 @@ struct SpawnPlan {
   UniqueFd dev_null;                  // for 'ignore' slots
   std::vector<UniqueFd> parent_ends;  // per slot: our end of a pipe, or -1
   SpawnRequest request;
+  // Whether the env's teardown kills the child if it still runs.
+  bool kill_at_exit = true;
 
   // Container setup, when the plan has any (request.exec.container points here).
   struct OwnedMount {
