@@ -49,12 +49,24 @@ export function abortError(reason: unknown): CodedError<Error> {
   return error;
 }
 
+/**
+ * A short description of a refused value for the message. The value is the
+ * caller's and may be hostile: reading its `constructor` may run a getter
+ * or a Proxy trap that throws, and a revoked Proxy throws on any look. None
+ * of that may replace the coded refusal being made, so a value that cannot
+ * be looked at is described as such.
+ */
 function describe(value: unknown): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
   if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value)
-    ? 'an array'
-    : `an instance of ${value.constructor?.name ?? 'Object'}`;
+  try {
+    if (Array.isArray(value)) return 'an array';
+    const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return `an instance of ${typeof name === 'string' && name !== '' ? name : 'Object'}`;
+  } catch {
+    return 'an object that cannot be looked at';
+  }
 }

@@ -26,6 +26,7 @@ import {
 import { type SignalLike, SIGNALS } from './signals';
 import {
   exitSignalOption,
+  refuseRevokedProxy,
   validateBoolean,
   validateInteger,
   validateKeys,
@@ -111,6 +112,8 @@ export const SPAWN_KEYS = [
   ...CONTAINER_KEYS,
 ];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** The longest name of a directory entry, in bytes. */
+const NAME_MAX = 255;
 /**
  * The most arguments spawn takes: more than execve could ever accept, which
  * caps arguments, environment and their pointers at 6 MiB (so under 700,000
@@ -199,6 +202,10 @@ function findProgram(
   cwd: string | undefined,
 ): string {
   if (file.includes('/')) return file;
+  // As execvp: a name longer than a directory entry can be is not looked
+  // for (a 10 MB name would cost a path join and a stat per PATH entry).
+  if (Buffer.byteLength(file) > NAME_MAX)
+    throw makeSystemError(-osConstants.errno.ENAMETOOLONG, 'execve', file);
   let denied: string | undefined;
   for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
     // An empty or relative PATH entry means the child's cwd, as in execvp.
@@ -260,6 +267,7 @@ export function splitArgs<T>(
   args: readonly string[] | T | undefined,
   options: T | undefined,
 ): [readonly string[], T | undefined] {
+  refuseRevokedProxy('args', args);
   if (args === undefined || Array.isArray(args))
     return [(args as readonly string[] | undefined) ?? [], options];
   return [[], args as T];

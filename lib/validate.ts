@@ -3,7 +3,7 @@
 // or RangeError. Pure: nothing here loads native code or asks the kernel.
 import { closest } from 'fastest-levenshtein';
 
-import { invalidType, invalidValue, outOfRange } from './errors';
+import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { MAX_SIGNAL, type SignalLike, signalNumber } from './signals';
 
 export type { SignalLike };
@@ -34,16 +34,35 @@ export function validateSignal(name: string, value: unknown): number {
 }
 
 /**
+ * Refuses a revoked Proxy: every operation on one, Array.isArray included,
+ * throws the engine's TypeError, which no caller wrote and which has no
+ * code. Array.isArray runs no trap, so a live Proxy's handler is not called.
+ */
+export function refuseRevokedProxy(name: string, value: unknown): void {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+  try {
+    Array.isArray(value);
+  } catch {
+    throw codedError(new TypeError(`${name} is a revoked Proxy`), 'ERR_INVALID_ARG_TYPE');
+  }
+}
+
+/**
  * An object of options, as a snapshot: its own enumerable properties, each
  * read once (a getter runs once, so what is validated is what is used), in
  * an object without a prototype (so nothing set on Object.prototype is ever
  * taken for an option). Read the snapshot, never the caller's object again.
  */
 export function validateObject(name: string, value: unknown): Record<string, unknown> {
+  refuseRevokedProxy(name, value);
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw invalidType(name, 'an object', value);
   const snapshot = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value)) snapshot[key] = (value as Record<string, unknown>)[key];
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    refuseRevokedProxy(`${name}.${key}`, item);
+    snapshot[key] = item;
+  }
   return snapshot;
 }
 
@@ -65,11 +84,16 @@ export function validateArray(
   max: number,
   expected: string,
 ): unknown[] {
+  refuseRevokedProxy(name, value);
   if (!Array.isArray(value)) throw invalidType(name, expected, value);
   const length = (value as unknown[]).length;
   if (length > max) throw outOfRange(`${name}.length`, `at most ${max}`, length);
   const items: unknown[] = [];
-  for (let i = 0; i < length; i++) items.push((value as unknown[])[i]);
+  for (let i = 0; i < length; i++) {
+    const item = (value as unknown[])[i];
+    refuseRevokedProxy(`${name}[${i}]`, item);
+    items.push(item);
+  }
   return items;
 }
 
