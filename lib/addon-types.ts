@@ -19,6 +19,9 @@ export interface NativeSpawnPlan {
   setsid: boolean;
   /** false: the env's teardown leaves the child running; absent means true. */
   killAtExit?: boolean;
+  /** setuid/setgid in the child (after setgroups(0)); absent: Node's own. */
+  uid?: number;
+  gid?: number;
   /** Namespace setup; absent for a plain process. */
   container?: NativeContainerPlan;
 }

@@ -95,6 +95,17 @@ export interface SpawnOptions extends ContainerOptions {
    * running stays a zombie of the process once it ends, as with child_process.
    */
   killAtExit?: boolean;
+  /**
+   * The user id the program runs as (setuid in the child, after setgid),
+   * from 0 to 2^32-2. With `uid` or `gid` the supplementary groups are
+   * dropped first (setgroups; an EPERM there is ignored, as libuv does). A
+   * refusal rejects with a CloneError whose syscall is 'setuid', 'setgid' or
+   * 'setgroups' (code EPERM without CAP_SETUID/CAP_SETGID, EINVAL for an id
+   * not mapped in the child's user namespace).
+   */
+  uid?: number;
+  /** The group id the program runs as (setgid in the child), from 0 to 2^32-2; see `uid`. */
+  gid?: number;
 }
 
 /** The options spawn() takes. */
@@ -109,6 +120,8 @@ export const SPAWN_KEYS = [
   'pdeathsig',
   'setsid',
   'killAtExit',
+  'uid',
+  'gid',
   ...CONTAINER_KEYS,
 ];
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -278,6 +291,23 @@ function cwdOption(cwd: SpawnOptions['cwd']): string | undefined {
   return validateString('options.cwd', cwd instanceof URL ? fileURLToPath(cwd) : cwd);
 }
 
+/** The largest uid or gid: (uid_t)-1 means "unchanged" to the kernel. */
+const MAX_ID = 2 ** 32 - 2;
+
+/** The options that shape the program's process: its session, ids, parent-death signal and end. */
+function processOptions(
+  options: SpawnOptions,
+): Pick<NativeSpawnPlan, 'pdeathsig' | 'setsid' | 'killAtExit' | 'uid' | 'gid'> {
+  const { pdeathsig, setsid, killAtExit, uid, gid } = options;
+  return {
+    pdeathsig: pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', pdeathsig),
+    setsid: setsid === undefined ? false : validateBoolean('options.setsid', setsid),
+    killAtExit: killAtExit === undefined ? true : validateBoolean('options.killAtExit', killAtExit),
+    ...(uid !== undefined && { uid: validateInteger('options.uid', uid, 0, MAX_ID) }),
+    ...(gid !== undefined && { gid: validateInteger('options.gid', gid, 0, MAX_ID) }),
+  };
+}
+
 /**
  * Validates spawn's arguments and plans the child: flags, container,
  * program path, argv, environment and stdio. Throws a coded
@@ -300,14 +330,7 @@ export function planSpawn(
   const cwd = cwdOption(options.cwd);
   const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
   const { vars, envp } = environment(options.env);
-  const pdeathsig =
-    options.pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', options.pdeathsig);
-  const setsid =
-    options.setsid === undefined ? false : validateBoolean('options.setsid', options.setsid);
-  const killAtExit =
-    options.killAtExit === undefined
-      ? true
-      : validateBoolean('options.killAtExit', options.killAtExit);
+  const processShape = processOptions(options);
   const stdio = stdioSlots(options.stdio);
   const native: NativeSpawnPlan = {
     file: findProgram(file, vars, cwd),
@@ -317,9 +340,7 @@ export function planSpawn(
     stdio,
     flags: flags.bits,
     exitSignal: flags.exitSignalNumber,
-    pdeathsig,
-    setsid,
-    killAtExit,
+    ...processShape,
   };
   return { native, container, flags };
 }

@@ -84,6 +84,36 @@ LC_CHILD_CODE void ResetSignals(const ExecPlan* plan) {
   if (r < 0) FailChild(plan, ChildStep::kSigmask, r);
 }
 
+LC_CHILD_CODE void ArmPdeathsig(const ExecPlan* plan) {
+  long r = RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, plan->pdeathsig);
+  if (r < 0) FailChild(plan, ChildStep::kPdeathsig, r);
+  // The parent may have died before the prctl: then no signal will come,
+  // and the child would outlive it. Nobody is left to read a report.
+  if (RawSyscall(SYS_getppid) != plan->expected_ppid) RawExit(128 + plan->pdeathsig);
+}
+
+// The ids the program runs with, in the order libuv and Go use: the
+// supplementary groups dropped (EPERM ignored: a caller without CAP_SETGID
+// keeps its own, and may still ask for its own ids), the gid while the
+// privilege to set it lasts, then the uid. Raw syscalls change only this
+// task's credentials, which are its own even under CLONE_VM.
+LC_CHILD_CODE void SetCredentials(const ExecPlan* plan) {
+  if (plan->uid < 0 && plan->gid < 0) return;
+  long r = RawSyscall(SYS_setgroups, 0, 0);
+  if (r < 0 && r != -EPERM) FailChild(plan, ChildStep::kSetgroups, r);
+  if (plan->gid >= 0) {
+    r = RawSyscall(SYS_setgid, static_cast<long>(plan->gid));
+    if (r < 0) FailChild(plan, ChildStep::kSetgid, r);
+  }
+  if (plan->uid >= 0) {
+    r = RawSyscall(SYS_setuid, static_cast<long>(plan->uid));
+    if (r < 0) FailChild(plan, ChildStep::kSetuid, r);
+  }
+  // The kernel clears the parent-death signal when the effective ids
+  // change (commit_creds): it is set again for the new ids.
+  if (plan->pdeathsig != 0) ArmPdeathsig(plan);
+}
+
 }  // namespace
 
 LC_CHILD_CODE void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
@@ -131,15 +161,10 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
     r = RawSyscall(SYS_chdir, reinterpret_cast<long>(plan->cwd));
     if (r < 0) FailChild(plan, ChildStep::kChdir, r);
   }
-  if (plan->pdeathsig != 0) {
-    r = RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, plan->pdeathsig);
-    if (r < 0) FailChild(plan, ChildStep::kPdeathsig, r);
-    // The parent may have died before the prctl: then no signal will come,
-    // and the child would outlive it. Nobody is left to read a report.
-    if (RawSyscall(SYS_getppid) != plan->expected_ppid) RawExit(128 + plan->pdeathsig);
-  }
+  if (plan->pdeathsig != 0) ArmPdeathsig(plan);
   PlumbFds(plan);
   ResetSignals(plan);
+  SetCredentials(plan);
   if (container != nullptr) LockDown(plan);
   r = RawSyscall(SYS_execve, reinterpret_cast<long>(plan->file), reinterpret_cast<long>(plan->argv),
                  reinterpret_cast<long>(plan->envp));

@@ -48,6 +48,9 @@ enum class ChildStep : int32_t {
   kCloseRange,
   kSigaction,
   kSigmask,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
   kNoNewPrivs,
   kSeccomp,
   kExecve,
@@ -72,6 +75,8 @@ struct ExecPlan {
   struct ChildReport* failure = nullptr;
   int pdeathsig = 0;  // 0: none
   pid_t expected_ppid = 0;
+  int64_t uid = -1;  // setuid to this; -1: keep Node's
+  int64_t gid = -1;  // setgid to this; -1: keep Node's
   bool setsid = false;
   bool new_mount_namespace = false;    // CLONE_NEWNS: make / private first
   ContainerPlan* container = nullptr;  // nullptr: a plain process

@@ -349,6 +349,18 @@ bool ReadBoolOr(Napi::Env env, Napi::Object object, const char* key, bool fallba
   return true;
 }
 
+// A uid or gid to set in the child, or -1 when the property is absent. The
+// largest is 2^32-2: (uid_t)-1 means "unchanged" to the kernel.
+bool ReadOptionalId(Napi::Env env, Napi::Object object, const char* key, int64_t* out) {
+  Napi::Value value = OwnProperty(object, key);
+  if (env.IsExceptionPending()) return false;
+  if (value.IsUndefined()) {
+    *out = -1;
+    return true;
+  }
+  return ReadInt64(env, object, key, 0, 0xfffffffe, out);
+}
+
 // A 64-bit unsigned bigint property: an rlimit value.
 bool ReadUint64(Napi::Env env, Napi::Object object, const char* key, uint64_t* out) {
   Napi::Value value = OwnProperty(object, key);
@@ -650,6 +662,8 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
   if (env.IsExceptionPending()) return false;
   exec.setsid = setsid.ToBoolean().Value();
   if (!ReadBoolOr(env, object, "killAtExit", true, &plan->kill_at_exit)) return false;
+  if (!ReadOptionalId(env, object, "uid", &exec.uid) || !ReadOptionalId(env, object, "gid", &exec.gid))
+    return false;
   if (!ReadContainerPlan(env, object, plan) || !CheckSpawnFlags(env, *plan)) return false;
 
   exec.file = plan->file.c_str();

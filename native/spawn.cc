@@ -295,6 +295,9 @@ const char* ChildStepSyscall(ChildStep step) {
     case ChildStep::kCloseRange: return "close_range";
     case ChildStep::kSigaction: return "rt_sigaction";
     case ChildStep::kSigmask: return "rt_sigprocmask";
+    case ChildStep::kSetgroups: return "setgroups";
+    case ChildStep::kSetgid: return "setgid";
+    case ChildStep::kSetuid: return "setuid";
     case ChildStep::kNoNewPrivs: return "prctl";
     case ChildStep::kSeccomp: return "seccomp";
     case ChildStep::kExecve: return "execve";
