@@ -88,13 +88,21 @@ export interface SpawnOptions extends ContainerOptions {
   /** Start the child in a new session (setsid), detached from Node's terminal. */
   setsid?: boolean;
   /**
-   * Default true: a child still running when its Node environment ends (the
-   * process exits, or the worker that spawned it ends) is killed with
-   * SIGKILL and reaped. false leaves it running, as child_process leaves its
-   * children; unref() it too, or Node waits for it. A worker's child left
-   * running stays a zombie of the process once it ends, as with child_process.
+   * Default true (false with `detached`): a child still running when its
+   * Node environment ends (the process exits, or the worker that spawned it
+   * ends) is killed with SIGKILL and reaped. false leaves it running, as
+   * child_process leaves its children; unref() it too, or Node waits for it.
+   * A worker's child left running stays a zombie of the process once it
+   * ends, as with child_process.
    */
   killAtExit?: boolean;
+  /**
+   * child_process's `detached`: the child starts a session of its own
+   * (setsid: its own process group, no controlling terminal) and outlives
+   * Node (`killAtExit` defaults to false). With `unref()`, Node can exit
+   * while it runs. `setsid: false` with it is ERR_INCOMPATIBLE_OPTION_PAIR.
+   */
+  detached?: boolean;
   /**
    * The user id the program runs as (setuid in the child, after setgid),
    * from 0 to 2^32-2. With `uid` or `gid` the supplementary groups are
@@ -120,6 +128,7 @@ export const SPAWN_KEYS = [
   'pdeathsig',
   'setsid',
   'killAtExit',
+  'detached',
   'uid',
   'gid',
   ...CONTAINER_KEYS,
@@ -298,11 +307,20 @@ const MAX_ID = 2 ** 32 - 2;
 function processOptions(
   options: SpawnOptions,
 ): Pick<NativeSpawnPlan, 'pdeathsig' | 'setsid' | 'killAtExit' | 'uid' | 'gid'> {
-  const { pdeathsig, setsid, killAtExit, uid, gid } = options;
+  const { pdeathsig, setsid, killAtExit, detached, uid, gid } = options;
+  const isDetached = detached === undefined ? false : validateBoolean('options.detached', detached);
+  if (isDetached && setsid === false)
+    throw codedError(
+      new TypeError(
+        'options.setsid cannot be false with options.detached: a detached child starts its own session',
+      ),
+      'ERR_INCOMPATIBLE_OPTION_PAIR',
+    );
   return {
     pdeathsig: pdeathsig === undefined ? 0 : validateSignal('options.pdeathsig', pdeathsig),
-    setsid: setsid === undefined ? false : validateBoolean('options.setsid', setsid),
-    killAtExit: killAtExit === undefined ? true : validateBoolean('options.killAtExit', killAtExit),
+    setsid: setsid === undefined ? isDetached : validateBoolean('options.setsid', setsid),
+    killAtExit:
+      killAtExit === undefined ? !isDetached : validateBoolean('options.killAtExit', killAtExit),
     ...(uid !== undefined && { uid: validateInteger('options.uid', uid, 0, MAX_ID) }),
     ...(gid !== undefined && { gid: validateInteger('options.gid', gid, 0, MAX_ID) }),
   };

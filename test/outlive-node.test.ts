@@ -6,6 +6,7 @@
 // kills in its cleanup.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import { spawn } from '../lib';
 import { DIST, pidsRunning, processRunning, ZOMBIES_SOURCE } from './helpers';
@@ -171,6 +172,106 @@ Object.prototype.killAtExit = false;
 const child = lib.spawn('sleep', sleepArgs, { stdio: 'ignore' }).unref();
 console.log(child.pid);`);
     expect(status).toBe(0);
+    expect(processRunning(pid)).toBe(false);
+  });
+});
+
+/** The process group and session of `pid`, from /proc/PID/stat. */
+function groupAndSession(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(pgrp), Number(session)];
+}
+
+describe('detached (issue 14, item 7)', () => {
+  const DETACHED = JSON.stringify({ stdio: 'ignore', detached: true });
+
+  it.each([
+    ['the last handle ends', ''],
+    ['process.exit()', 'process.exit(0);'],
+  ])(
+    'with unref(): Node exits when %s, and the child runs on in a session of its own',
+    (_, end) => {
+      const { pid, status } = runNode(`
+const child = lib.spawn('sleep', sleepArgs, ${DETACHED}).unref();
+console.log(child.pid);
+${end}`);
+      expect(status).toBe(0);
+      expect(processRunning(pid)).toBe(true);
+      expect(groupAndSession(pid)).toEqual([pid, pid]);
+      expect(groupAndSession(pid)[1]).not.toBe(groupAndSession(process.pid)[1]);
+    },
+  );
+
+  it('a terminated worker leaves its detached child running', () => {
+    const { pid, lines } = runNode(`
+const { Worker } = require('node:worker_threads');
+const source = 'const lib = require(' + JSON.stringify(${JSON.stringify(DIST)}) + ');' +
+  "require('node:worker_threads').parentPort.postMessage(lib.spawn('sleep', " +
+  JSON.stringify(sleepArgs) + ", ${DETACHED.replace(/"/g, '\\"')}).pid); setInterval(() => {}, 1000);";
+const worker = new Worker(source, { eval: true });
+worker.once('message', async (pid) => {
+  console.log(pid);
+  await worker.terminate();
+  console.log('terminated');
+});`);
+    expect(lines).toEqual(['terminated']);
+    expect(processRunning(pid)).toBe(true);
+    expect(groupAndSession(pid)).toEqual([pid, pid]);
+  });
+
+  it('without unref(), Node waits for it, as child_process does', () => {
+    const { lines, status } = runNode(`
+const child = lib.spawn('true', [], ${DETACHED});
+console.log(child.pid);
+child.wait().then((exit) => console.log('waited', exit.exitCode));`);
+    expect(status).toBe(0);
+    expect(lines).toEqual(['waited 0']);
+  });
+
+  it('killAtExit: true still kills it at exit, in its own session', () => {
+    const options = JSON.stringify({ stdio: 'ignore', detached: true, killAtExit: true });
+    const { pid, lines, status } = runNode(`
+const child = lib.spawn('sleep', sleepArgs, ${options}).unref();
+const stat = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8');
+console.log(child.pid);
+console.log(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3] === String(child.pid));`);
+    expect(status).toBe(0);
+    expect(lines).toEqual(['true']);
+    expect(processRunning(pid)).toBe(false);
+  });
+
+  it('setsid: false with it is ERR_INCOMPATIBLE_OPTION_PAIR, before anything is cloned', () => {
+    const argv = markedSleep();
+    expect(() => spawn(argv[0], argv.slice(1), { detached: true, setsid: false })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INCOMPATIBLE_OPTION_PAIR' }),
+    );
+    expect(pidsRunning(argv)).toEqual([]);
+  });
+
+  it.each([
+    ['a string', "'yes'"],
+    ['a number', '1'],
+    ['null', 'null'],
+    ['NaN', 'NaN'],
+    ['a boxed boolean', 'new Boolean(true)'],
+  ])('%s is refused with ERR_INVALID_ARG_TYPE before anything is cloned', (_, value) => {
+    const argv = markedSleep();
+    const detached = eval(`(${value})`) as unknown;
+    expect(() => spawn(argv[0], argv.slice(1), { detached } as never)).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(pidsRunning(argv)).toEqual([]);
+  });
+
+  it('Object.prototype.detached = true neither detaches a child nor lets it outlive Node', () => {
+    const { pid, lines } = runNode(`
+Object.prototype.detached = true;
+const child = lib.spawn('sleep', sleepArgs, { stdio: 'ignore' }).unref();
+const stat = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8');
+console.log(child.pid);
+console.log(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3] === String(child.pid));`);
+    expect(lines).toEqual(['false']);
     expect(processRunning(pid)).toBe(false);
   });
 });
