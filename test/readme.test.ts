@@ -239,8 +239,9 @@ describe('README errors table', () => {
     );
     const thrown = new Set<string>();
     for (const dir of ['lib', 'native']) {
-      for (const file of readdirSync(join(ROOT, dir))) {
-        const text = readFileSync(join(ROOT, dir, file), 'utf8');
+      for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
         for (const m of text.matchAll(/['"]((?:ERR|ABORT)_[A-Z0-9_]+)['"]/g)) thrown.add(m[1]);
       }
     }
