@@ -3,7 +3,7 @@
 // addon's handle, but loads nothing itself.
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 import type { NativeExit, Rusage, TaskProbe } from './addon-types';
 import type { NativeChildHandle } from './binding';
@@ -139,8 +139,11 @@ export class Child implements AsyncDisposable {
   readonly flags: CloneFlags;
   /** 'clone3', or 'clone' where clone3 is refused (seccomp) and clone could express the flags. */
   readonly syscall: 'clone3' | 'clone';
-  /** Node's end of each slot's pipe, else null. */
-  readonly stdio: ReadonlyArray<Readable | Writable | null>;
+  /**
+   * Node's end of each 'pipe' slot, else null: slot 0 a Writable, slots 1
+   * and 2 Readables, and each slot above them a Duplex (a socket pair).
+   */
+  readonly stdio: ReadonlyArray<Readable | Writable | Duplex | null>;
   /** stdio[0] when it is 'pipe': write to the child's stdin. */
   readonly stdin: Writable | null;
   /** stdio[1] when it is 'pipe'. */
@@ -164,12 +167,13 @@ export class Child implements AsyncDisposable {
     this.flags = new CloneFlags(handle.flags, handle.exitSignal);
     this.syscall = handle.syscall;
     this.tls = handle.tls ?? null;
-    this.stdio = (handle.stdio ?? []).map((fd, slot) => {
-      if (fd === null) return null;
-      return slot === 0
-        ? new Socket({ fd, readable: false, writable: true })
-        : new Socket({ fd, readable: true, writable: false });
-    });
+    // Slot 0 is written by Node, slots 1 and 2 read; above them a slot
+    // is a socket pair, read and written (a Duplex).
+    this.stdio = (handle.stdio ?? []).map((fd, slot) =>
+      fd === null
+        ? null
+        : new Socket({ fd, readable: slot !== 0, writable: slot === 0 || slot > 2 }),
+    );
     this.stdin = (this.stdio[0] as Writable | null) ?? null;
     this.stdout = (this.stdio[1] as Readable | null) ?? null;
     this.stderr = (this.stdio[2] as Readable | null) ?? null;

@@ -154,9 +154,11 @@ async function supervise(child: Child, controls: RunControls): Promise<RunResult
     child.stdin.end(controls.input);
   }
   // Once a child we stopped is reaped, a grandchild may still hold its
-  // stdout open; what it would write is not wanted.
+  // stdout open; what it would write is not wanted. A 'pipe' above slot 2
+  // is nobody's to read through run(): its socket closes with the child.
   const reaped = child.wait().then((exit) => {
     if (stopper.stopped) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
+    for (const stream of child.stdio.slice(3)) stream?.destroy();
     return exit;
   });
   try {

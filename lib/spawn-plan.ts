@@ -66,9 +66,11 @@ export interface SpawnOptions extends ContainerOptions {
   /** The child's whole environment; default process.env. Entries whose value is undefined are left out. */
   env?: Record<string, string | undefined>;
   /**
-   * Per slot: 'pipe' (a pipe to a Node stream: slot 0 is written by Node,
-   * the others read), 'inherit' (Node's own fd at that slot), 'ignore'
-   * (/dev/null for slots 0–2, closed above), or a file descriptor of Node's.
+   * Per slot: 'pipe' (a Node stream: slot 0 a pipe Node writes, slots 1
+   * and 2 pipes Node reads, and any slot above them a socket pair, a Duplex
+   * both sides read and write), 'inherit' (Node's own fd at that slot),
+   * 'ignore' (/dev/null for slots 0–2, closed above), or a file descriptor
+   * of Node's.
    * A single string applies to slots 0–2. Default 'pipe' for 0–2. The child
    * gets these slots and no other descriptor.
    */

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -96,6 +97,28 @@ bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int m
   return true;
 }
 
+// A 'pipe' slot: Node's end and the child's. Slot 0 is the child's input and
+// slots 1 and 2 its output, each a pipe; above stdio a slot carries data
+// both ways, as child_process's do: a socket pair.
+bool OpenPipeSlot(Napi::Env env, int target, SpawnPlan* plan) {
+  const bool both_ways = target >= 3;
+  int ends[2];
+  const int made =
+      both_ways ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) : pipe2(ends, O_CLOEXEC);
+  if (made != 0) {
+    ThrowCloneError(env, -errno, both_ways ? "socketpair" : "pipe2", nullptr, 0);
+    return false;
+  }
+  // A pipe's read end is ends[0]; either end of a socket pair will do.
+  const bool child_end_first = target == 0;
+  UniqueFd child_end(child_end_first ? ends[0] : ends[1]);
+  UniqueFd parent_end(child_end_first ? ends[1] : ends[0]);
+  plan->fds.push_back({target, child_end.Get()});
+  plan->child_ends.push_back(std::move(child_end));
+  plan->parent_ends.push_back(std::move(parent_end));
+  return true;
+}
+
 // One stdio slot: 'pipe', 'ignore', or a parent fd to pass through.
 bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan) {
   if (slot.IsNumber()) {
@@ -127,21 +150,7 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     plan->parent_ends.emplace_back();
     return true;
   }
-  if (kind == "pipe") {
-    int ends[2];
-    if (pipe2(ends, O_CLOEXEC) != 0) {
-      ThrowCloneError(env, -errno, "pipe2", nullptr, 0);
-      return false;
-    }
-    // Slot 0 is the child's input; every other pipe carries output.
-    const bool child_reads = target == 0;
-    UniqueFd child_end(child_reads ? ends[0] : ends[1]);
-    UniqueFd parent_end(child_reads ? ends[1] : ends[0]);
-    plan->fds.push_back({target, child_end.Get()});
-    plan->child_ends.push_back(std::move(child_end));
-    plan->parent_ends.push_back(std::move(parent_end));
-    return true;
-  }
+  if (kind == "pipe") return OpenPipeSlot(env, target, plan);
   ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE",
                       "plan.stdio slots must be 'pipe', 'ignore', 'close' or an fd");
   return false;
