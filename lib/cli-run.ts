@@ -74,7 +74,8 @@ job-control ones (SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU).
 
 Exit status: CMD's, or 128+signal if a signal ended it; 125 if the child
 could not be made (a refused flag set names the kernel rule), 126 if CMD
-could not be executed, 127 if it was not found, 2 for a usage error.
+could not be executed, 127 if it was not found, 2 for a usage error or an
+option value the library refuses.
 `;
 
 /** Switches that imply namespaces. */

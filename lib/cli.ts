@@ -17,6 +17,28 @@ Commands:
 Run 'linux-clone <command> --help' for a command's options.
 `;
 
+/**
+ * The codes of a refused option value: the command line asked for something
+ * no call could do, so it is a usage error (2), like a malformed switch. A
+ * flag set the kernel would refuse stays 125, as a child that could not be made.
+ */
+const BAD_OPTION_CODES = new Set([
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_OUT_OF_RANGE',
+  'ERR_NAMESPACE_REQUIRED',
+  'ERR_INCOMPATIBLE_OPTION_PAIR',
+  'ERR_UNKNOWN_SIGNAL',
+]);
+
+function isUsageError(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') || BAD_OPTION_CODES.has(code))
+  );
+}
+
 function exitStatusForError(error: unknown): number {
   if (error instanceof CloneError && error.syscall === 'execve')
     return error.code === 'ENOENT' ? 127 : 126;
@@ -36,11 +58,8 @@ export async function main(args: readonly string[]): Promise<number> {
     if (command === 'bench') return await benchCommand(rest);
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (error) {
-    const usage =
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`linux-clone: ${(error as Error).message}\n`);
-    if (usage) {
+    if (isUsageError(error)) {
       process.stderr.write("Run 'linux-clone --help' for usage.\n");
       return 2;
     }

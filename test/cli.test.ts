@@ -116,6 +116,26 @@ describe('linux-clone run', () => {
     );
   });
 
+  it.each([
+    [
+      ['--enter', String(process.pid), '--ns', ''],
+      /options\.enter\.namespaces must name at least one/,
+    ],
+    [['--seccomp-deny', 'opne'], /did you mean "open"\?/],
+    [['--map-root-user', '--uid-map', '0 0 1'], /cannot be combined with uidMap/],
+    [['--hostname', 'h'.repeat(65)], /at most 64 bytes/],
+    [['--flags', 'CLONE_NEWUTS|SIGFOO'], /unknown signal SIGFOO/],
+    [['--enter', '0'], /options\.enter\.target must be an integer from 1/],
+  ])(
+    'an option value the library refuses (%j) is a usage error: exit 2, not 125 (issue 14, item 19)',
+    (args, message) => {
+      const { status, stderr } = cli(['run', ...args, '--', 'true']);
+      expect(stderr).toMatch(message);
+      expect(stderr).toContain("Run 'linux-clone --help' for usage.");
+      expect(status).toBe(2);
+    },
+  );
+
   it('a misspelt flag gets a hint', () => {
     const { status, stderr } = cli(['run', '--flags', 'CLONE_NEWUTZ', '--', 'true']);
     expect(status).toBe(125);
