@@ -73,6 +73,8 @@ const CONTAINER_HINTS: Readonly<Record<string, string>> = {
   'setns EINVAL':
     'a namespace cannot be entered from here (a user namespace needs a single-threaded, unshared child)',
   'setns ESRCH': 'the target process has exited',
+  'stat EACCES':
+    "looking into another user's process, or one that is not dumpable, needs CAP_SYS_PTRACE",
   'unshare EPERM': 'a time namespace needs CAP_SYS_ADMIN: run as root, or add CLONE_NEWUSER',
   'seccomp EACCES': 'a seccomp filter needs noNewPrivs, or CAP_SYS_ADMIN',
   'prlimit64 EPERM': 'raising a hard limit needs CAP_SYS_RESOURCE',

@@ -42,13 +42,28 @@ export function namespaceInode(
   }
 }
 
+/**
+ * The inode of the target's namespace. Only a vanished entry means the
+ * target is gone (ESRCH); any other failure, such as EACCES for a process
+ * this user may not look into, is reported as the stat's own error.
+ */
+function targetNamespaceInode(pid: number, name: NamespaceName): number {
+  const path = `/proc/${pid}/ns/${name}`;
+  try {
+    return statSync(path).ino;
+  } catch (error) {
+    const { code, errno } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT' || code === 'ESRCH' || typeof errno !== 'number')
+      throw makeSystemError(-osConstants.errno.ESRCH, 'setns', path);
+    throw makeSystemError(errno, 'stat', path);
+  }
+}
+
 /** The CLONE_NEW* bits of the target's namespaces that differ from Node's. */
 function enterTypes(pid: number, namespaces: readonly NamespaceName[]): number {
   let types = 0n;
   for (const name of namespaces) {
-    const theirs = namespaceInode(pid, name);
-    if (theirs === undefined)
-      throw makeSystemError(-osConstants.errno.ESRCH, 'setns', `/proc/${pid}/ns/${name}`);
+    const theirs = targetNamespaceInode(pid, name);
     if (theirs !== namespaceInode('self', name)) types |= FLAG_BITS[namespaceFlag(name)!];
   }
   return Number(types);
