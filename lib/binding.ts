@@ -35,7 +35,7 @@ export interface NativeBinding {
   socketpair(): [number, number];
   /** Kills (SIGKILL) and reaps every child still running that was not spawned with killAtExit false; for process exit. */
   teardown(): void;
-  /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError. */
+  /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError (a RangeError for what is not a PID). */
   pidfdOpen(pid: number): number;
   readonly pageSize: number;
   /** The parent's side of the sharing probe (sharing-probe.ts), and the exit-signal check's disposition query. */

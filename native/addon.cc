@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <napi.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -116,8 +117,13 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
     ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "pidfdOpen needs a PID");
     return env.Undefined();
   }
-  const int pid = info[0].As<Napi::Number>().Int32Value();
-  long fd = syscall(SYS_pidfd_open, pid, 0);
+  // Int32Value would wrap 2^32+1 to pid 1: anything but a pid is refused.
+  const double pid = info[0].As<Napi::Number>().DoubleValue();
+  if (!(pid >= 1 && pid <= INT32_MAX) || pid != static_cast<int>(pid)) {
+    ThrowCodedRangeError(env, "ERR_OUT_OF_RANGE", "pidfdOpen needs a PID from 1 to 2^31-1");
+    return env.Undefined();
+  }
+  long fd = syscall(SYS_pidfd_open, static_cast<int>(pid), 0);
   if (fd < 0) {
     ThrowCloneError(env, -errno, "pidfd_open", nullptr, 0);
     return env.Undefined();
