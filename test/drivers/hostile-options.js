@@ -46,6 +46,7 @@ const spawnCases = (entry) => [
   [entry, ['options', 'exitSignal'], { options: { exitSignal: 'SIGCHLD' } }],
   [entry, ['options', 'pdeathsig'], { options: { pdeathsig: 'SIGKILL' } }],
   [entry, ['options', 'setsid'], { options: { setsid: true } }],
+  [entry, ['options', 'killAtExit'], { options: { killAtExit: true } }],
   [entry, ['options', 'noNewPrivs'], { options: { noNewPrivs: true } }],
   [entry, ['options', 'rlimits'], { options: { rlimits: { nofile: 64 } } }],
   [entry, ['options', 'rlimits', 'nofile'], { options: { rlimits: { nofile: 64 } } }],
