@@ -9,7 +9,7 @@ const { join } = require('node:path');
 
 const { RESULTS } = require('./harness');
 
-const BENCHMARKS = ['spawn', 'threads', 'sumarray', 'clonecost', 'containers'];
+const BENCHMARKS = ['spawn', 'threads', 'sumarray', 'clonecost', 'containers', 'childprocess'];
 const argv = process.argv.slice(2);
 // NAMEs are the positionals; every other argument goes to each benchmark.
 const names = argv.filter((arg, i) => !arg.startsWith('-') && !argv[i - 1]?.startsWith('--'));

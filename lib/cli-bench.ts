@@ -9,7 +9,7 @@ import { spawn } from './spawn';
 const BENCH_HELP = `Usage: linux-clone bench [--quick] [--iterations N] [--json] [--out DIR] [NAME...]
 
 Runs the benchmarks (all, or the NAMEs: spawn, threads, sumarray, clonecost,
-containers) and prints their tables: ratios against C posix_spawn, raw clone
+containers, childprocess) and prints their tables: ratios against C posix_spawn, raw clone
 and pthreads, child_process and worker_threads, all measured in this run.
 The C baselines are compiled with the system's cc.
 

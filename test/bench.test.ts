@@ -67,6 +67,27 @@ describe('benchmarks in tiny mode', () => {
     expectWritten('spawn');
   });
 
+  it('childprocess: each operation through both modules at each heap, with speed-ups', () => {
+    const result = bench('childprocess.js', ['--iterations', '3', '--heaps', '0,16']) as Result & {
+      speedups: Array<{ speedup: number }>;
+    };
+    const lines = result.rows.map(
+      (r) => `${String(r.heapMiB)} ${String(r.operation)} ${String(r.module)}`,
+    );
+    expect(lines).toEqual(
+      [0, 16].flatMap((heap) =>
+        ['spawn+exit', 'execFile', 'spawnSync'].flatMap((operation) =>
+          ['linux-clone/child_process', 'node:child_process'].map(
+            (module) => `${heap} ${operation} ${module}`,
+          ),
+        ),
+      ),
+    );
+    expect(result.speedups).toHaveLength(6);
+    for (const { speedup } of result.speedups) expect(Number.isFinite(speedup)).toBe(true);
+    expectWritten('childprocess');
+  });
+
   it('threads: linux-clone, the C baselines and worker_threads', () => {
     const result = bench('threads.js', ['--iterations', '5']);
     expect(result.rows.map((r) => r.contender)).toEqual([
@@ -125,6 +146,6 @@ describe('benchmarks in tiny mode', () => {
     expect(existsSync(join(results, 'all.json'))).toBe(true);
     expect(
       Object.keys(JSON.parse(readFileSync(join(results, 'all.json'), 'utf8')) as object),
-    ).toEqual(['spawn', 'threads', 'sumarray', 'clonecost', 'containers']);
+    ).toEqual(['spawn', 'threads', 'sumarray', 'clonecost', 'containers', 'childprocess']);
   });
 });
