@@ -4,7 +4,7 @@
 import { release } from 'node:os';
 
 import { codedError, type CodedError, invalidThis, invalidType, invalidValue } from './errors';
-import { nearestName, validateArray } from './validate';
+import { nearestName, refuseRevokedProxy, validateArray } from './validate';
 import { knownSignalNames, MAX_SIGNAL, signalName, signalNumber } from './signals';
 
 /** Every clone flag of Linux 6.x, by the name after `CLONE_`. */
@@ -261,6 +261,7 @@ export class CloneFlags {
   /** Any {@link FlagsLike} as a CloneFlags. */
   static from(value: FlagsLike): CloneFlags {
     if (CloneFlags.#isMade(value)) return value;
+    refuseRevokedProxy('flags', value);
     if (typeof value === 'string') return CloneFlags.parse(value);
     if (typeof value === 'bigint') {
       if (value < 0n) throw invalidValue('flags', 'must not be negative', value);

@@ -59,12 +59,16 @@ export const tasks = Object.freeze({
    * integer arrays (which wrap modulo 2^64 as their own arithmetic does).
    * With CLONE_VM the child reads Node's memory; without it, its copy.
    */
-  sumArray(view: NumericArray, start = 0, end: number = view?.length): Task {
+  sumArray(view: NumericArray, start = 0, end?: number): Task {
+    // The view is checked before anything reads it: a Proxy of a typed
+    // array is none (ArrayBuffer.isView runs no trap), and its length
+    // getter would throw an uncoded TypeError.
     if (!ArrayBuffer.isView(view) || view instanceof DataView)
       throw invalidType('view', 'a typed array', view);
-    validateInteger('start', start, 0, view.length);
-    validateInteger('end', end, start, view.length);
-    return task('sumArray', { data: view, start, end });
+    const { length } = view;
+    validateInteger('start', start, 0, length);
+    const stop = end === undefined ? length : validateInteger('end', end, start, length);
+    return task('sumArray', { data: view, start, end: stop });
   },
   /** Writes `data` to `fd` (the child's); the value is the byte count, or -errno. */
   write(fd: number, data: string | Uint8Array): Task {

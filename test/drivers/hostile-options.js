@@ -47,6 +47,9 @@ const spawnCases = (entry) => [
   [entry, ['options', 'pdeathsig'], { options: { pdeathsig: 'SIGKILL' } }],
   [entry, ['options', 'setsid'], { options: { setsid: true } }],
   [entry, ['options', 'killAtExit'], { options: { killAtExit: true } }],
+  [entry, ['options', 'detached'], { options: { detached: true } }],
+  [entry, ['options', 'uid'], { options: { uid: process.getuid() } }],
+  [entry, ['options', 'gid'], { options: { gid: process.getgid() } }],
   [entry, ['options', 'noNewPrivs'], { options: { noNewPrivs: true } }],
   [entry, ['options', 'rlimits'], { options: { rlimits: { nofile: 64 } } }],
   [entry, ['options', 'rlimits', 'nofile'], { options: { rlimits: { nofile: 64 } } }],
@@ -210,6 +213,14 @@ const CASES = [
   ['clone', ['options', 'stackSize'], { options: { stackSize: 65536 } }],
   ['clone', ['options', 'tls'], { options: { flags: THREAD_FLAGS, tls: 'new' } }],
   ['clone', ['options', 'exitSignal'], { options: { exitSignal: 'SIGCHLD' } }],
+  // The Child's and the tasks' own arguments, and explain's flags.
+  ['wait', ['options'], { options: {} }],
+  ['wait', ['options', 'signal'], { options: { signal: 'abort-signal' } }],
+  ['kill', ['signal'], { signal: 'SIGTERM' }],
+  ['sumArray', ['view'], { view: new Int32Array([1, 2, 3]) }],
+  ['sumArray', ['start'], { view: new Int32Array([1, 2, 3]), start: 1 }],
+  ['sumArray', ['end'], { view: new Int32Array([1, 2, 3]), end: 2 }],
+  ['explain', ['flags'], { flags: 'CLONE_NEWUTS' }],
 ];
 
 // Options added to spawn later than this list get the kinds that need no
@@ -284,10 +295,13 @@ const KINDS = {
   array: () => [HUGE],
 };
 
-function build(base) {
-  const call = { file: 'true', args: [], options: {}, ...structuredClone(base) };
-  if (call.options.signal === 'abort-signal') call.options.signal = new AbortController().signal;
-  if (call.options.enter?.target === 'box') call.options.enter.target = box.pid;
+function build(entry, base) {
+  const defaults = Object.hasOwn(OTHER_ENTRIES, entry)
+    ? {}
+    : { file: 'true', args: [], options: {} };
+  const call = { ...defaults, ...structuredClone(base) };
+  if (call.options?.signal === 'abort-signal') call.options.signal = new AbortController().signal;
+  if (call.options?.enter?.target === 'box') call.options.enter.target = box.pid;
   return call;
 }
 
@@ -310,7 +324,34 @@ function place(call, path, kind) {
   return () => reads;
 }
 
+/** The entries that are not spawn, run or clone: each reads its own arguments from `call`. */
+const OTHER_ENTRIES = {
+  wait: async ({ options }) => {
+    const child = lib.spawn('true', [], { stdio: 'ignore' });
+    try {
+      await child.wait(options);
+    } finally {
+      child.close();
+    }
+  },
+  kill: async ({ signal }) => {
+    const child = lib.spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      child.kill(signal);
+    } finally {
+      child.close();
+    }
+  },
+  sumArray: async ({ view, start, end }) => {
+    await lib.clone(lib.tasks.sumArray(view, start, end), { flags: lib.presets.thread }).wait();
+  },
+  explain: async ({ flags }) => {
+    lib.explain(flags);
+  },
+};
+
 async function invoke(entry, call) {
+  if (Object.hasOwn(OTHER_ENTRIES, entry)) return OTHER_ENTRIES[entry](call);
   // Read once here: the getter cases put a getter inside these, not on them.
   const { file, args, options } = call;
   if (entry === 'clone') {
@@ -354,7 +395,7 @@ let box;
   for (const [entry, path, base] of CASES) {
     for (const kind of Object.keys(KINDS)) {
       if (KINDS[kind] === 'getter' && path.length < 2) continue;
-      const call = build(base);
+      const call = build(entry, base);
       const reads = place(call, path, kind);
       thrown = undefined;
       const clonesBefore = clones;
