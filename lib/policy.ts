@@ -102,15 +102,6 @@ export const OWN_MEMORY_OPTIONS = [
 ] as const;
 
 /**
- * spawn options whose child changes its credentials (setuid, setgid). The
- * kernel then resets the dumpable flag of the child's memory, which under
- * CLONE_VM is Node's: Node would lose its core dumps and its /proc files
- * would turn root's. Each takes spawn off the fast path, and CLONE_VM with
- * them is refused.
- */
-export const CREDENTIAL_OPTIONS = ['uid', 'gid'] as const;
-
-/**
  * What clone() adds to wait for a task: a thread is joined through the TID
  * word the kernel clears at its exit; any other child through its pidfd.
  */

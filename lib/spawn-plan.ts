@@ -18,7 +18,6 @@ import { codedError, invalidValue } from './errors';
 import { CloneFlags, type FlagsLike } from './flags';
 import {
   brokenRefusal,
-  CREDENTIAL_OPTIONS,
   FAST_PATH_FLAGS,
   MAX_STDIO_SLOTS,
   OWN_MEMORY_OPTIONS,
@@ -112,9 +111,7 @@ export interface SpawnOptions extends ContainerOptions {
    * dropped first (setgroups; an EPERM there is ignored, as libuv does). A
    * refusal rejects with a CloneError whose syscall is 'setuid', 'setgid' or
    * 'setgroups' (code EPERM without CAP_SETUID/CAP_SETGID, EINVAL for an id
-   * not mapped in the child's user namespace). Either takes spawn off the
-   * fast path: the kernel resets the dumpable flag of the memory of a
-   * process whose ids change, and under CLONE_VM that memory is Node's.
+   * not mapped in the child's user namespace).
    */
   uid?: number;
   /** The group id the program runs as (setgid in the child), from 0 to 2^32-2; see `uid`. */
@@ -183,15 +180,7 @@ function spawnFlags(
   container: ContainerPlan | null,
 ): CloneFlags {
   let flags = requested;
-  const changesIds = CREDENTIAL_OPTIONS.some((key) => options[key] !== undefined);
-  if (changesIds && requested.has('VM'))
-    throw codedError(
-      new RangeError(
-        `spawn cannot use CLONE_VM with ${orList(CREDENTIAL_OPTIONS)}: the kernel would make Node's memory undumpable`,
-      ),
-      'ERR_INVALID_CLONE_FLAGS',
-    );
-  const needsOwnMemory = container?.needsOwnMemory === true || changesIds;
+  const needsOwnMemory = container?.needsOwnMemory === true;
   const fastPath =
     options.fastPath === undefined
       ? !needsOwnMemory
@@ -199,13 +188,12 @@ function spawnFlags(
   // The fast path: the child borrows Node's address space (CLONE_VM) and this
   // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
   // copied whatever Node's RSS. It is dropped where Node must act while the
-  // child waits (id maps, time offsets), where the child enters
-  // namespaces, which a process sharing Node's memory may not, and where it
-  // changes its ids (see CREDENTIAL_OPTIONS).
+  // child waits (id maps, time offsets), or where the child enters
+  // namespaces, which a process sharing Node's memory may not.
   if (fastPath && needsOwnMemory) {
     throw codedError(
       new TypeError(
-        `options.fastPath cannot be true with ${orList([...OWN_MEMORY_OPTIONS, ...CREDENTIAL_OPTIONS])}: the child must not share Node's memory`,
+        `options.fastPath cannot be true with ${orList(OWN_MEMORY_OPTIONS)}: the child must not share Node's memory`,
       ),
       'ERR_INCOMPATIBLE_OPTION_PAIR',
     );

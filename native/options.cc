@@ -553,10 +553,6 @@ bool CheckSpawnFlags(Napi::Env env, const SpawnPlan& plan) {
     refusal =
         "an exec child that waits for id maps or time offsets cannot have CLONE_VFORK: Node "
         "would sleep until the exec, which never comes";
-  } else if ((flags & CLONE_VM) && (plan.request.exec.uid >= 0 || plan.request.exec.gid >= 0)) {
-    // commit_creds resets the dumpable flag of the child's mm: Node's.
-    refusal =
-        "an exec child that sets its uid or gid cannot have CLONE_VM: Node's memory would turn undumpable";
   } else if ((flags & CLONE_INTO_CGROUP) && plan.request.cgroup_fd < 0) {
     refusal = "CLONE_INTO_CGROUP needs plan.container.cgroupFd";
   }

@@ -5,9 +5,12 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <mutex>
 
 #include "policy.h"
 #include "reap.h"
@@ -200,6 +203,39 @@ ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, Uniq
   }
 }
 
+// A child that sets its uid or gid makes the kernel reset the dumpable flag
+// of its memory (commit_creds), and under CLONE_VM that memory is Node's:
+// Node would lose its core dumps, and its /proc files would turn root's.
+// While the child runs with other ids in Node's memory, that reset is what
+// keeps other processes of those ids from ptracing it, so the flag is put
+// back only once the child has exec'd or been reaped, and, as spawns in
+// several workers overlap, by the last of them, to what it was before the
+// first. PR_SET_DUMPABLE takes only 0 and 1; a Node at 2 (suid_dumpable)
+// is left as the kernel set it.
+class DumpableGuard {
+ public:
+  explicit DumpableGuard(bool changes_shared_ids) : active_(changes_shared_ids) {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (in_flight_++ == 0) saved_ = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  }
+  ~DumpableGuard() { Restore(); }
+  void Restore() {
+    if (!active_) return;
+    active_ = false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--in_flight_ != 0) return;
+    if ((saved_ == 0 || saved_ == 1) && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != saved_)
+      (void)prctl(PR_SET_DUMPABLE, saved_, 0, 0, 0);  // 0 and 1 cannot fail
+  }
+
+ private:
+  bool active_;
+  static inline std::mutex mutex_;
+  static inline int in_flight_ = 0;
+  static inline int saved_ = -1;
+};
+
 // After the reports: the caller waits for the program, or for nothing.
 void SettleChild(const ChildReport& report, const Grandchild& grandchild, CloneOutcome* out) {
   if (grandchild.pidfd >= 0) {
@@ -240,6 +276,7 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (err == 0) err = ExecStack(&stack);
   if (err != 0) return err;
 
+  DumpableGuard dumpable((request->flags & CLONE_VM) != 0 && (plan.uid >= 0 || plan.gid >= 0));
   CloneRequest clone_request;
   clone_request.flags = request->flags;
   clone_request.exit_signal = request->exit_signal;
@@ -260,6 +297,8 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   Grandchild grandchild;
   *report = ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write, &grandchild);
   SettleChild(*report, grandchild, out);
+  // The child has exec'd into memory of its own, or was reaped.
+  dumpable.Restore();
   // The stack is free for the next spawn, and the failure page may go: the
   // child exec'd into a new address space, died (a failed child was reaped
   // above), or without CLONE_VM only ever ran on its own copy.
