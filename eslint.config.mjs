@@ -41,6 +41,7 @@ export const EFFECT_RING = [
   'run',
   'sharing-probe',
   'spawn',
+  'spawn-sync',
 ];
 
 export default tseslint.config(

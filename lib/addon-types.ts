@@ -2,7 +2,7 @@
 // hands over and the exits the addon reports. Types only, so the plan ring
 // can build plans without loading the addon.
 
-export type NativeStdioSlot = 'pipe' | 'ignore' | 'close' | number;
+export type NativeStdioSlot = 'pipe' | 'socket' | 'ignore' | 'close' | number;
 
 /** The normalized spawn request the spawn plan hands to native/options.cc. */
 export interface NativeSpawnPlan {
@@ -10,7 +10,7 @@ export interface NativeSpawnPlan {
   argv: string[];
   envp: string[];
   cwd?: string;
-  /** 'pipe', 'ignore' (/dev/null), 'close', or a parent fd the child gets at that slot. */
+  /** 'pipe', 'socket' (a socketpair, as Node's pipes), 'ignore' (/dev/null), 'close', or a parent fd the child gets at that slot. */
   stdio: NativeStdioSlot[];
   /** Exactly the CLONE_* bits to pass, CLONE_PIDFD included. */
   flags: bigint;
@@ -24,6 +24,39 @@ export interface NativeSpawnPlan {
   gid?: number;
   /** Namespace setup; absent for a plain process. */
   container?: NativeContainerPlan;
+}
+
+/** What native/spawn_sync.cc does with our end of one piped slot. */
+export interface NativeSyncStream {
+  /** Read what the child writes to it. */
+  collect: boolean;
+  /** Write this to it, then end our writing (the child reads EOF); absent: end it at once unless collecting. */
+  input?: Uint8Array;
+}
+
+/** How spawnSync feeds, collects and limits the child (native/sync_io.h). */
+export interface NativeSyncControls {
+  /** Per stdio slot; an object for each 'pipe' or 'socket' slot. */
+  streams: Array<NativeSyncStream | undefined>;
+  /** Milliseconds before the child is sent `killSignal`; 0: none. */
+  timeout: number;
+  /** The most bytes collected; one more and the child is sent `killSignal`. Infinity: no cap. */
+  maxBuffer: number;
+  /** true: each stream counts alone (run's rule); false: their sum (child_process's). */
+  maxBufferEach: boolean;
+  killSignal: number;
+}
+
+/** What spawnSync returns once the child is reaped. */
+export interface NativeSyncResult extends NativeExit {
+  /** The flags passed to the kernel. */
+  flags: bigint;
+  /** Per stdio slot: what the child wrote, for a collected slot; else null. */
+  output: Array<Buffer | null>;
+  /** 0, or -errno: ETIMEDOUT, ENOBUFS, a failed kill; else a stream's error such as EPIPE. */
+  error: number;
+  timedOut: boolean;
+  overflowed: boolean;
 }
 
 /** A mount the child makes: kind 1 bind, 2 tmpfs, 3 proc; `target` already under the new root. */

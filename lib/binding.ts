@@ -2,7 +2,13 @@
 // call that needs it, and describes what it exports.
 import { join } from 'node:path';
 
-import type { NativeExit, NativeSpawnPlan, NativeTaskPlan } from './addon-types';
+import type {
+  NativeExit,
+  NativeSpawnPlan,
+  NativeSyncControls,
+  NativeSyncResult,
+  NativeTaskPlan,
+} from './addon-types';
 import { makeSystemError } from './clone-error';
 
 /** A child as the addon holds it: its pidfd, poll and reap (native/child_handle.cc). */
@@ -25,6 +31,8 @@ export interface NativeChildHandle {
 /** What the addon exports. */
 export interface NativeBinding {
   spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
+  /** Spawns, feeds, collects, limits and reaps in one call (native/spawn_sync.cc). */
+  spawnSync(plan: NativeSpawnPlan, controls: NativeSyncControls): NativeSyncResult;
   cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   setErrorFactory(factory: typeof makeSystemError): void;
   /**

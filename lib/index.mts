@@ -13,6 +13,7 @@ export {
   FLAG_RULES,
   presets,
   run,
+  runSync,
   spawn,
   tasks,
 } from './index.js';

@@ -37,5 +37,6 @@ export { run, type RunOptions, type RunResult } from './run';
 export { probe } from './sharing-probe';
 export { type SignalLike } from './signals';
 export { spawn } from './spawn';
+export { runSync, type RunSyncOptions } from './spawn-sync';
 export { type SpawnOptions, type StdioSlot } from './spawn-plan';
 export { tasks, type FaultKind, type NumericArray, type Task } from './tasks';

@@ -43,7 +43,8 @@ export interface RunResult extends ExitInfo {
   flags: string;
 }
 
-const RUN_KEYS = [
+/** @internal The options run() takes; runSync takes them less `signal`. */
+export const RUN_KEYS = [
   ...SPAWN_KEYS,
   'input',
   'encoding',
@@ -53,8 +54,8 @@ const RUN_KEYS = [
   'signal',
 ];
 
-/** run()'s own options, validated, and the rest for spawn. */
-interface RunControls {
+/** @internal run()'s own options, validated, and the rest for spawn. */
+export interface RunControls {
   readonly input: string | Uint8Array | undefined;
   readonly encoding: BufferEncoding | 'buffer';
   readonly maxBuffer: number;
@@ -64,9 +65,10 @@ interface RunControls {
   readonly spawnOptions: SpawnOptions;
 }
 
-function runControls(options: unknown): RunControls {
+/** @internal Validates run()'s options (runSync's too). */
+export function runControls(options: unknown, keys: readonly string[] = RUN_KEYS): RunControls {
   const opts = validateObject('options', options) as RunOptions;
-  validateKeys('options', opts as Record<string, unknown>, RUN_KEYS);
+  validateKeys('options', opts as Record<string, unknown>, keys);
   const {
     input,
     encoding = 'utf8',

@@ -1,5 +1,6 @@
 // The addon's entry: exports, per-env state and its cleanup hook, and the
-// thin glue of spawn and cloneTask (plan -> clone -> handle).
+// thin glue of spawn and cloneTask (plan -> clone -> handle). spawnSync's
+// glue is spawn_sync.cc.
 #include <errno.h>
 #include <linux/sched.h>
 #include <sys/socket.h>
@@ -18,35 +19,12 @@
 #include "options.h"
 #include "probe.h"
 #include "spawn.h"
+#include "spawn_failure.h"
+#include "spawn_sync.h"
 #include "task_clone.h"
 
 namespace lc {
 namespace {
-
-// What a failed step worked on, for the error's `path`; empty if nothing.
-std::string FailurePath(const SpawnPlan& plan, pid_t pid, const ChildReport& failure) {
-  const std::string proc = "/proc/" + std::to_string(pid) + "/";
-  const size_t index = static_cast<size_t>(failure.index);
-  switch (static_cast<ChildStep>(failure.step)) {
-    case ChildStep::kExecve: return plan.file;
-    case ChildStep::kChdir: return plan.cwd;
-    case ChildStep::kWriteSetgroups: return proc + "setgroups";
-    case ChildStep::kWriteUidMap: return proc + "uid_map";
-    case ChildStep::kWriteGidMap: return proc + "gid_map";
-    case ChildStep::kWriteTimeOffsets: return proc + "timens_offsets";
-    case ChildStep::kSethostname: return plan.hostname;
-    case ChildStep::kSetdomainname: return plan.domainname;
-    case ChildStep::kMountPrivate: return "/";
-    case ChildStep::kMount:
-    case ChildStep::kRemountReadonly:
-      return index < plan.owned_mounts.size() ? plan.owned_mounts[index].target : "";
-    case ChildStep::kPivotRoot:
-    case ChildStep::kUmountOldRoot: return plan.rootfs;
-    case ChildStep::kLoopback: return "lo";
-    case ChildStep::kEnterTime: return "/proc/self/ns/time_for_children";
-    default: return "";
-  }
-}
 
 // spawn(plan, onExit) -> ChildHandle, or throws a CloneError.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -62,18 +40,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   ChildReport report;
   int err = SpawnProcess(&plan.request, &outcome, &report);
   plan.CloseChildEnds();
-  if (err != 0) {
-    const char* syscall = outcome.via == CloneVia::kClone3 ? "clone3" : "clone";
-    ThrowCloneError(env, err, syscall, nullptr, plan.request.flags);
-    return env.Undefined();
-  }
-  if (report.step != 0) {
-    ChildStep step = static_cast<ChildStep>(report.step);
-    std::string path = FailurePath(plan, outcome.pid, report);
-    ThrowCloneError(env, -report.err, ChildStepSyscall(step), path.empty() ? nullptr : path.c_str(),
-                    plan.request.flags);
-    return env.Undefined();
-  }
+  if (ThrowIfSpawnFailed(env, plan, outcome, err, report)) return env.Undefined();
 
   Napi::Value handle = ChildHandle::Create(env, outcome, plan.request.flags, plan.request.exit_signal,
                                            plan.kill_at_exit, info[1].As<Napi::Function>());
@@ -179,6 +146,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.AddCleanupHook(CleanupEnv, data);
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnSync", Napi::Function::New(env, SpawnSync, "spawnSync"));
   exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("teardown", Napi::Function::New(env, TeardownChildren, "teardown"));

@@ -24,7 +24,17 @@ double Microseconds(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) * 1e6 + static_cast<double>(tv.tv_usec);
 }
 
-// The same names as process.resourceUsage().
+// A process child no handle could be made for: killed and reaped now, so
+// it is neither left running nor a zombie. The pidfd is still blocking
+// (no poller has touched it), so waitid waits.
+void AbandonProcess(int pidfd) {
+  if (pidfd < 0) return;
+  KillAndReap(P_PIDFD, pidfd);
+  close(pidfd);
+}
+
+}  // namespace
+
 Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("userCPUTime", Microseconds(usage.ru_utime));
@@ -38,17 +48,6 @@ Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
   out.Set("involuntaryContextSwitches", static_cast<double>(usage.ru_nivcsw));
   return out;
 }
-
-// A process child no handle could be made for: killed and reaped now, so
-// it is neither left running nor a zombie. The pidfd is still blocking
-// (no poller has touched it), so waitid waits.
-void AbandonProcess(int pidfd) {
-  if (pidfd < 0) return;
-  KillAndReap(P_PIDFD, pidfd);
-  close(pidfd);
-}
-
-}  // namespace
 
 Napi::Function ChildHandle::Define(Napi::Env env) {
   return DefineClass(env, "ChildHandle",

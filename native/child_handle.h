@@ -20,6 +20,9 @@ struct ExitRecord {
   uint64_t elapsed_ns = 0;
 };
 
+// A child's rusage under the names process.resourceUsage() uses.
+Napi::Object RusageObject(Napi::Env env, const rusage& usage);
+
 // The native side of a Child. It watches the pidfd from birth, so a child
 // that exits is reaped whether or not JS awaits it, and holds a strong
 // reference to itself until then.

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cmath>
+
 #include "errors.h"
 #include "policy.h"
 #include "seccomp.h"
@@ -99,9 +101,10 @@ bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int m
 
 // A 'pipe' slot: Node's end and the child's. Slot 0 is the child's input and
 // slots 1 and 2 its output, each a pipe; above stdio a slot carries data
-// both ways, as child_process's do: a socket pair.
-bool OpenPipeSlot(Napi::Env env, int target, SpawnPlan* plan) {
-  const bool both_ways = target >= 3;
+// both ways, as child_process's do: a socket pair. A 'socket' slot is a
+// socket pair at any slot, as Node's own 'pipe' slots all are.
+bool OpenPipeSlot(Napi::Env env, int target, bool socket, SpawnPlan* plan) {
+  const bool both_ways = socket || target >= 3;
   int ends[2];
   const int made =
       both_ways ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) : pipe2(ends, O_CLOEXEC);
@@ -119,7 +122,7 @@ bool OpenPipeSlot(Napi::Env env, int target, SpawnPlan* plan) {
   return true;
 }
 
-// One stdio slot: 'pipe', 'ignore', or a parent fd to pass through.
+// One stdio slot: 'pipe', 'socket', 'ignore', 'close', or a parent fd to pass through.
 bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan) {
   if (slot.IsNumber()) {
     double fd = slot.As<Napi::Number>().DoubleValue();
@@ -150,9 +153,9 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     plan->parent_ends.emplace_back();
     return true;
   }
-  if (kind == "pipe") return OpenPipeSlot(env, target, plan);
+  if (kind == "pipe" || kind == "socket") return OpenPipeSlot(env, target, kind == "socket", plan);
   ThrowCodedTypeError(env, "ERR_INVALID_ARG_VALUE",
-                      "plan.stdio slots must be 'pipe', 'ignore', 'close' or an fd");
+                      "plan.stdio slots must be 'pipe', 'socket', 'ignore', 'close' or an fd");
   return false;
 }
 
@@ -598,7 +601,75 @@ bool CheckTaskFlags(Napi::Env env, const TaskRequest& request, const TaskBlock& 
   return false;
 }
 
+// controls.streams[slot] for each slot with our end of a pipe or socketpair:
+// { collect: boolean, input?: Uint8Array }. The streams take those ends.
+bool ReadSyncStreams(Napi::Env env, Napi::Object controls, SpawnPlan* plan,
+                     std::vector<SyncStream>* streams) {
+  Napi::Value value = OwnProperty(controls, "streams");
+  if (env.IsExceptionPending()) return false;
+  if (!value.IsArray()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "controls.streams must be an array");
+    return false;
+  }
+  Napi::Array specs = value.As<Napi::Array>();
+  streams->resize(plan->parent_ends.size());
+  for (uint32_t i = 0; i < plan->parent_ends.size(); i++) {
+    if (plan->parent_ends[i].Get() < 0) continue;
+    Napi::Value spec = specs.Get(i);
+    if (env.IsExceptionPending()) return false;
+    if (!spec.IsObject()) {
+      ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE",
+                          "controls.streams needs an object for each piped slot");
+      return false;
+    }
+    SyncStream& stream = (*streams)[i];
+    Napi::Value input = OwnProperty(spec.As<Napi::Object>(), "input");
+    if (env.IsExceptionPending() ||
+        !ReadOptionalBool(env, spec.As<Napi::Object>(), "collect", &stream.collect))
+      return false;
+    if (!input.IsUndefined()) {
+      if (!input.IsTypedArray() || input.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "controls.streams[].input must be a Uint8Array");
+        return false;
+      }
+      // A copy: the loop that writes it runs no JS, but owns what it reads.
+      Napi::Uint8Array bytes = input.As<Napi::Uint8Array>();
+      const char* data = reinterpret_cast<const char*>(bytes.Data());
+      stream.input.assign(data, data + bytes.ByteLength());
+      stream.feeds = true;
+    }
+    stream.fd = std::move(plan->parent_ends[i]);
+  }
+  return true;
+}
+
 }  // namespace
+
+bool ReadSyncControls(Napi::Env env, Napi::Value value, SpawnPlan* plan, std::vector<SyncStream>* streams,
+                      SyncLimits* limits) {
+  if (!value.IsObject()) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "the sync controls must be an object");
+    return false;
+  }
+  Napi::Object controls = value.As<Napi::Object>();
+  // About 285 years: past any machine's uptime, and far from overflowing
+  // the nanosecond deadline.
+  constexpr int64_t kMaxTimeoutMs = 1LL << 43;
+  if (!ReadInt64(env, controls, "timeout", 0, (1LL << 53) - 1, &limits->timeout_ms) ||
+      !ReadInt(env, controls, "killSignal", 1, 64, &limits->kill_signal) ||
+      !ReadOptionalBool(env, controls, "maxBufferEach", &limits->max_buffer_each)) {
+    return false;
+  }
+  if (limits->timeout_ms > kMaxTimeoutMs) limits->timeout_ms = kMaxTimeoutMs;
+  Napi::Value max_buffer = OwnProperty(controls, "maxBuffer");
+  if (env.IsExceptionPending()) return false;
+  if (!max_buffer.IsNumber() || std::isnan(max_buffer.As<Napi::Number>().DoubleValue())) {
+    ThrowCodedTypeError(env, "ERR_INVALID_ARG_TYPE", "controls.maxBuffer must be a number");
+    return false;
+  }
+  limits->max_buffer = max_buffer.As<Napi::Number>().DoubleValue();
+  return ReadSyncStreams(env, controls, plan, streams);
+}
 
 bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources) {
   if (!value.IsObject()) {

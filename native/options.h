@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "spawn.h"
+#include "sync_io.h"
 #include "task_clone.h"
 #include "unique_fd.h"
 
@@ -57,6 +58,11 @@ struct SpawnPlan {
 // coded TypeError or RangeError in `env` and returns false, before anything
 // is cloned; JS has validated already, so this only guards the boundary.
 bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);
+
+// Fills `limits`, and `streams` with our ends of the plan's piped slots, from
+// the controls spawn-sync.ts builds; throws the same way on bad input.
+bool ReadSyncControls(Napi::Env env, Napi::Value value, SpawnPlan* plan, std::vector<SyncStream>* streams,
+                      SyncLimits* limits);
 
 // Fills `request` and allocates `resources->block` (a MAP_SHARED page the
 // parent reads whatever the flags) from the object clone.ts builds. On bad

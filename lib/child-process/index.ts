@@ -52,5 +52,5 @@ export class ChildProcess extends nodeChildProcess.ChildProcess {
   }
 }
 
-// The synchronous family is still Node's own here: it forks.
-export { execFileSync, execSync, spawnSync } from 'node:child_process';
+// The synchronous family: Node's own functions over one native call (sync.ts).
+export { execFileSync, execSync, spawnSync } from './sync';

@@ -28,7 +28,7 @@ interface SlotPipe {
 }
 
 /** -errno for a system error of ours (a CloneError), as libuv returns it; undefined for any other error. */
-function negativeErrno(error: unknown): number | undefined {
+export function negativeErrno(error: unknown): number | undefined {
   if (!(error instanceof CloneError)) return undefined;
   const errno = (constants.errno as Record<string, number | undefined>)[error.code];
   return errno === undefined ? undefined : -errno;
