@@ -49,6 +49,25 @@ Napi::Object RusageObject(Napi::Env env, const rusage& usage) {
   return out;
 }
 
+void RecordExit(const siginfo_t& info, const rusage& usage, ExitRecord* exit) {
+  exit->usage = usage;
+  if (info.si_code == CLD_EXITED) {
+    exit->exit_code = info.si_status;
+  } else {
+    exit->signal = info.si_status;
+    exit->core_dumped = info.si_code == CLD_DUMPED;
+  }
+}
+
+void ExitFieldsInto(Napi::Env env, pid_t pid, const ExitRecord& exit, Napi::Object out) {
+  out.Set("pid", Napi::Number::New(env, pid));
+  out.Set("exitCode", exit.signal == 0 ? Napi::Number::New(env, exit.exit_code) : env.Null());
+  out.Set("signal", Napi::Number::New(env, exit.signal));
+  out.Set("coreDumped", Napi::Boolean::New(env, exit.core_dumped));
+  out.Set("rusage", RusageObject(env, exit.usage));
+  out.Set("elapsedMs", Napi::Number::New(env, static_cast<double>(exit.elapsed_ns) / 1e6));
+}
+
 Napi::Function ChildHandle::Define(Napi::Env env) {
   return DefineClass(env, "ChildHandle",
                      {
@@ -249,13 +268,7 @@ int ChildHandle::Reap(bool block) {
   }
   reaped_ = true;
   exit_.elapsed_ns = MonotonicNs() - started_ns_;
-  exit_.usage = usage;
-  if (info.si_code == CLD_EXITED) {
-    exit_.exit_code = info.si_status;
-  } else {
-    exit_.signal = info.si_status;
-    exit_.core_dumped = info.si_code == CLD_DUMPED;
-  }
+  RecordExit(info, usage, &exit_);
   return 1;
 }
 
@@ -303,12 +316,7 @@ void ChildHandle::Release() {
 
 Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", Napi::Number::New(env, pid_));
-  out.Set("exitCode", exit_.signal == 0 ? Napi::Number::New(env, exit_.exit_code) : env.Null());
-  out.Set("signal", Napi::Number::New(env, exit_.signal));
-  out.Set("coreDumped", Napi::Boolean::New(env, exit_.core_dumped));
-  out.Set("rusage", RusageObject(env, exit_.usage));
-  out.Set("elapsedMs", Napi::Number::New(env, static_cast<double>(exit_.elapsed_ns) / 1e6));
+  ExitFieldsInto(env, pid_, exit_, out);
   if (has_task_result_) TaskResultInto(env, task_result_, out);
   return out;
 }

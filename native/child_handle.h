@@ -4,6 +4,7 @@
 #pragma once
 
 #include <napi.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <uv.h>
 
@@ -22,6 +23,13 @@ struct ExitRecord {
 
 // A child's rusage under the names process.resourceUsage() uses.
 Napi::Object RusageObject(Napi::Env env, const rusage& usage);
+
+// What waitid reported: the exit status, or the signal and whether it
+// dumped core, and the usage.
+void RecordExit(const siginfo_t& info, const rusage& usage, ExitRecord* exit);
+
+// pid, exitCode, signal, coreDumped, rusage and elapsedMs on `out`.
+void ExitFieldsInto(Napi::Env env, pid_t pid, const ExitRecord& exit, Napi::Object out);
 
 // The native side of a Child. It watches the pidfd from birth, so a child
 // that exits is reaped whether or not JS awaits it, and holds a strong

@@ -27,13 +27,8 @@ Napi::Object ResultObject(Napi::Env env, pid_t pid, uint64_t flags, const SyncOu
                           const std::vector<SyncStream>& streams) {
   const ExitRecord& exit = outcome.exit;
   Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", Napi::Number::New(env, pid));
+  ExitFieldsInto(env, pid, exit, out);
   out.Set("flags", Napi::BigInt::New(env, flags));
-  out.Set("exitCode", exit.signal == 0 ? Napi::Number::New(env, exit.exit_code) : env.Null());
-  out.Set("signal", Napi::Number::New(env, exit.signal));
-  out.Set("coreDumped", Napi::Boolean::New(env, exit.core_dumped));
-  out.Set("rusage", RusageObject(env, exit.usage));
-  out.Set("elapsedMs", Napi::Number::New(env, static_cast<double>(exit.elapsed_ns) / 1e6));
   out.Set("output", OutputArray(env, streams));
   out.Set("error", Napi::Number::New(env, outcome.error));
   out.Set("timedOut", Napi::Boolean::New(env, outcome.timed_out));

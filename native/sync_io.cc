@@ -199,13 +199,7 @@ void SyncRunner::Reap() {
     SetError(-errno);
     return;
   }
-  exit.usage = usage;
-  if (info.si_code == CLD_EXITED) {
-    exit.exit_code = info.si_status;
-  } else {
-    exit.signal = info.si_status;
-    exit.core_dumped = info.si_code == CLD_DUMPED;
-  }
+  RecordExit(info, usage, &exit);
 }
 
 // As child_process: the first error is kept, the signal is sent once, and
