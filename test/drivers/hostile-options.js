@@ -208,6 +208,13 @@ const CASES = [
   ['run', ['options', 'encoding'], { options: { encoding: 'utf8' } }],
   ['run', ['options', 'input'], { options: { input: 'x' } }],
   ['run', ['options', 'signal'], { options: { signal: 'abort-signal' } }],
+  // runSync: run()'s options in one blocking call (no signal: nothing could abort it).
+  ...spawnCases('runSync'),
+  ['runSync', ['options', 'timeout'], { options: { timeout: 5000 } }],
+  ['runSync', ['options', 'killSignal'], { options: { killSignal: 'SIGKILL' } }],
+  ['runSync', ['options', 'maxBuffer'], { options: { maxBuffer: 1024 } }],
+  ['runSync', ['options', 'encoding'], { options: { encoding: 'utf8' } }],
+  ['runSync', ['options', 'input'], { options: { input: 'x' } }],
   ['clone', ['options'], { options: {} }],
   ['clone', ['options', 'flags'], { options: { flags: 'SIGCHLD' } }],
   ['clone', ['options', 'stackSize'], { options: { stackSize: 65536 } }],
@@ -358,6 +365,8 @@ async function invoke(entry, call) {
     await lib.clone(lib.tasks.exit(0), options).wait();
   } else if (entry === 'spawn') {
     await lib.spawn(file, args, options).wait();
+  } else if (entry === 'runSync') {
+    lib.runSync(file, args, options);
   } else {
     await lib.run(file, args, options);
   }
