@@ -92,25 +92,51 @@ function signalForInit(pid: number, signal: number): number {
   return SIGNALS.SIGKILL;
 }
 
-/** The one exit of a child, settled by the native reap. */
+/**
+ * The one exit of a child, settled by the native reap. Its promise is made
+ * only when someone waits (wait(), run()): a child spawned, then waited for
+ * synchronously or not at all, makes none.
+ */
 export class ExitLatch {
   info: ExitInfo | null = null;
   /** The signal the first kill() asked for. */
   killedWith = 0;
-  readonly promise: Promise<ExitInfo>;
-  private settle!: (info: ExitInfo) => void;
   /** @internal Memory the child reads, referenced until it exits so it cannot be collected. */
   retained: unknown;
 
   /** Runs after the reap, before the promise settles: removes a child's cgroup. */
   private readonly cleanup: (() => Promise<void> | undefined) | undefined;
+  /** Reactions queued once the exit settles, without a promise. */
+  private readonly reactions: Array<() => void> = [];
+  /** True once the exit is known and its cleanup has finished. */
+  private settled = false;
+  private made: Promise<ExitInfo> | undefined;
+  private resolve: ((info: ExitInfo) => void) | undefined;
 
   constructor(retained?: unknown, cleanup?: () => Promise<void> | undefined) {
     this.retained = retained;
     this.cleanup = cleanup;
-    this.promise = new Promise((resolve) => {
-      this.settle = resolve;
-    });
+  }
+
+  /** Resolves with the exit once it is settled; made by the first caller. */
+  get promise(): Promise<ExitInfo> {
+    if (this.made !== undefined) return this.made;
+    if (this.settled) return (this.made = Promise.resolve(this.info!));
+    return (this.made = new Promise((resolve) => {
+      this.resolve = resolve;
+    }));
+  }
+
+  /** Queues `reaction` as a microtask once the exit is settled, as a promise reaction would run. */
+  whenSettled(reaction: () => void): void {
+    if (this.settled) queueMicrotask(reaction);
+    else this.reactions.push(reaction);
+  }
+
+  private settle(info: ExitInfo): void {
+    this.settled = true;
+    for (const reaction of this.reactions.splice(0)) queueMicrotask(reaction);
+    this.resolve?.(info);
   }
 
   readonly onExit = (exit: NativeExit): void => {
@@ -180,7 +206,7 @@ export class Child implements AsyncDisposable {
     // Nobody reads the child's stdin once it is gone: close Node's end then,
     // or each child leaves an fd open. stdout and stderr close at their EOF.
     const stdin = this.stdin;
-    if (stdin !== null) void exit.promise.then(() => stdin.destroy());
+    if (stdin !== null) exit.whenSettled(() => stdin.destroy());
   }
 
   /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */
