@@ -14,6 +14,7 @@
         "native/clone3.S",
         "native/reap.cc",
         "native/child_handle.cc",
+        "native/child_poller.cc",
         "native/task_result.cc",
         "native/errors.cc",
         "native/probe.cc",

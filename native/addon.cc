@@ -125,19 +125,28 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 // worker terminated) are killed and reaped: nobody would be left to reap
 // them, and a worker's would stay zombies of the process. Those spawned
 // with killAtExit false are left running, as child_process leaves its own.
-void CleanupEnv(AddonData* data) {
+void TeardownLiveChildren(AddonData* data) {
   std::vector<ChildHandle*> live(data->live_children.begin(), data->live_children.end());
   for (ChildHandle* child : live) child->Teardown();
 }
 
-// teardown(): the same, called from process.on('exit'): process.exit()
-// ends the process without running the env's cleanup hooks.
+// The env's cleanup hook: its children, then the poller that watched them.
+void CleanupEnv(AddonData* data) {
+  TeardownLiveChildren(data);
+  data->poller.Close();
+}
+
+// teardown(): the children alone, called from process.on('exit'):
+// process.exit() ends the process without running the env's cleanup hooks,
+// and an 'exit' listener may still spawn, so the poller stays.
 Napi::Value TeardownChildren(const Napi::CallbackInfo& info) {
-  CleanupEnv(info.Env().GetInstanceData<AddonData>());
+  TeardownLiveChildren(info.Env().GetInstanceData<AddonData>());
   return info.Env().Undefined();
 }
 
 }  // namespace
+
+AddonData::AddonData() : poller(ChildHandle::OnPidfdReadable) {}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();

@@ -6,15 +6,20 @@
 
 #include <unordered_set>
 
+#include "child_poller.h"
+
 namespace lc {
 
 class ChildHandle;
 
 struct AddonData {
+  AddonData();
   Napi::FunctionReference child_constructor;
   Napi::FunctionReference error_factory;
   // Children still running, for the env cleanup hook.
   std::unordered_set<ChildHandle*> live_children;
+  // Watches the pidfds of all of them.
+  ChildPoller poller;
 };
 
 }  // namespace lc

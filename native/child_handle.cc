@@ -150,26 +150,22 @@ Napi::Value ChildHandle::CreateTask(Napi::Env env, const CloneOutcome& outcome, 
   return self->Watch(env) ? object : env.Undefined();
 }
 
-int ChildHandle::StartPoll(uv_loop_t* loop) {
-  poll_ = new uv_poll_t;
-  int err = uv_poll_init(loop, poll_, pidfd_);
-  if (err != 0) {
-    delete poll_;
-    poll_ = nullptr;
-    return err;
-  }
-  poll_->data = this;
-  if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-  return uv_poll_start(poll_, UV_READABLE, OnPidfdReadable);
+int ChildHandle::StartPoll(uv_loop_t* loop, const char** call) {
+  int err = 0;
+  const char* failed = nullptr;
+  poll_key_ = data_->poller.Add(loop, pidfd_, this, ref_, &err, &failed);
+  if (call != nullptr) *call = failed;
+  return err;
 }
 
 bool ChildHandle::Watch(Napi::Env env) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   int err = 0;
+  const char* failed = "uv_idle_start";
   if (has_task_ && (pidfd_ >= 0 || thread_)) {
     // Most tasks end within a turn of the loop: look once before paying for
-    // a poller (its epoll_ctl calls and ioctl cost more than a short task).
+    // the poller's two epoll_ctl calls (more than a short task costs).
     // An idle handle, because it also keeps the poll phase from blocking.
     first_look_ = new uv_idle_t;
     uv_idle_init(loop, first_look_);
@@ -177,13 +173,13 @@ bool ChildHandle::Watch(Napi::Env env) {
     err = uv_idle_start(first_look_, OnFirstIdle);
   } else {
     // A process's pidfd: readable once it has exited.
-    err = StartPoll(loop);
+    err = StartPoll(loop, &failed);
   }
   if (err == 0) return true;
   // Without a watcher nothing would reap it: do not leave it running.
   EndNow();
   Release();
-  ThrowCloneError(env, err, "uv_poll_start", nullptr, 0);
+  ThrowCloneError(env, err, failed, nullptr, 0);
   return false;
 }
 
@@ -255,9 +251,9 @@ int ChildHandle::Reap(bool block) {
   rusage usage = {};
   for (;;) {
     // __WALL: a child whose exit signal is not SIGCHLD is a "clone" child,
-    // which waitid only reports with __WALL. Always WNOHANG: uv_poll_init
-    // made the pidfd non-blocking, and since Linux 5.10 waitid on such a
-    // pidfd answers EAGAIN instead of blocking, so blocking is poll's job.
+    // which waitid only reports with __WALL. Always WNOHANG: a pidfd may be
+    // non-blocking (since Linux 5.10 waitid on such a pidfd answers EAGAIN
+    // instead of blocking), so blocking is poll's job.
     long r = syscall(SYS_waitid, P_PIDFD, pidfd_, &info, WEXITED | __WALL | WNOHANG, &usage);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return -errno;
@@ -285,11 +281,9 @@ void ChildHandle::Release() {
              [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
     join_timer_ = nullptr;
   }
-  if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-             [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-    poll_ = nullptr;
+  if (poll_key_ != 0) {
+    data_->poller.Remove(poll_key_);
+    poll_key_ = 0;
   }
   // The pidfd closes only after the reap, so its number cannot be reused
   // while a kill() through it could still be aimed at our child.
@@ -344,8 +338,8 @@ void ChildHandle::OnExitObserved() {
   NotifyExit(env, self, true);
 }
 
-void ChildHandle::OnPidfdReadable(uv_poll_t* poll, int status, int /*events*/) {
-  ChildHandle* self = static_cast<ChildHandle*>(poll->data);
+void ChildHandle::OnPidfdReadable(void* owner, int status) {
+  ChildHandle* self = static_cast<ChildHandle*>(owner);
   int r = self->Reap(false);
   if (r == 0 && status == 0) return;  // spurious wake-up
   if (r < 0) {
@@ -428,9 +422,9 @@ Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {
 Napi::Value ChildHandle::SetRef(const Napi::CallbackInfo& info) {
   const bool ref = info[0].ToBoolean().Value();
   ref_ = ref;
+  if (poll_key_ != 0) data_->poller.SetRef(poll_key_, ref);
   for (uv_handle_t* handle :
-       {reinterpret_cast<uv_handle_t*>(poll_), reinterpret_cast<uv_handle_t*>(first_look_),
-        reinterpret_cast<uv_handle_t*>(join_timer_)}) {
+       {reinterpret_cast<uv_handle_t*>(first_look_), reinterpret_cast<uv_handle_t*>(join_timer_)}) {
     if (handle == nullptr) continue;
     if (ref) {
       uv_ref(handle);

@@ -1,5 +1,5 @@
-// Waiting for children: a pidfd watched by uv_poll, then waitid(P_PIDFD)
-// with rusage. Never waitpid(-1): libuv reaps its own children by pid, and
+// Waiting for children: a pidfd watched by the env's ChildPoller, then
+// waitid(P_PIDFD) with rusage. Never waitpid(-1): libuv reaps its own children by pid, and
 // we reap only ours.
 #pragma once
 
@@ -49,6 +49,9 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   explicit ChildHandle(const Napi::CallbackInfo& info);
   ~ChildHandle() override;
 
+  // The env's poller saw the pidfd readable (status < 0: the poller failed).
+  static void OnPidfdReadable(void* owner, int status);
+
   // Env cleanup: kill and reap a child still running (unless it is to
   // outlive Node: then only reap it if it has ended), without calling JS.
   void Teardown();
@@ -66,10 +69,11 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
                                 uint64_t flags, int exit_signal, Napi::Function on_exit);
   // Starts watching for the exit; on failure kills, reaps and throws.
   bool Watch(Napi::Env env);
-  static void OnPidfdReadable(uv_poll_t* poll, int status, int events);
   static void OnJoinTimer(uv_timer_t* timer);
   static void OnFirstIdle(uv_idle_t* idle);
-  int StartPoll(uv_loop_t* loop);
+  // Adds the pidfd to the env's poller: 0, or a negative errno with *call
+  // (when given) naming what failed.
+  int StartPoll(uv_loop_t* loop, const char** call = nullptr);
   int WatchThread(uv_loop_t* loop);
   void OnExitObserved();
   int JoinThread(bool block);
@@ -88,7 +92,7 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   pid_t pid_ = -1;
   int pidfd_ = -1;
   uint64_t started_ns_ = 0;
-  uv_poll_t* poll_ = nullptr;
+  uint64_t poll_key_ = 0;             // the env poller's entry; 0 when not watched
   uv_timer_t* join_timer_ = nullptr;  // threads without a thread pidfd (Linux < 6.9)
   uv_idle_t* first_look_ = nullptr;   // tasks: one loop turn before a pidfd poll
   bool reaped_ = false;
