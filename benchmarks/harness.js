@@ -43,7 +43,12 @@ function compileBaseline(name, flags = ['-O2'], suffix = '') {
 
 /** Runs a compiled baseline and returns the number it prints. */
 function runBaseline(bin, args) {
-  return Number(execFileSync(bin, args.map(String), { encoding: 'utf8' }).trim());
+  return runBaselineNumbers(bin, args)[0];
+}
+
+/** Runs a compiled baseline and returns every number it prints. */
+function runBaselineNumbers(bin, args) {
+  return execFileSync(bin, args.map(String), { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
 }
 
 /** A progress line on a terminal (stderr), nothing when piped. */
@@ -159,6 +164,7 @@ module.exports = {
   progress,
   report,
   runBaseline,
+  runBaselineNumbers,
   slope,
   timeUs,
   RESULTS,

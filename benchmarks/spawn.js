@@ -1,10 +1,13 @@
 'use strict';
 // Spawn+wait of /bin/true against the parent's memory, in one run: 0, 256
 // MiB, 1 GiB and 2 GiB touched, as Buffers and as JS heap objects. Compares
-// linux-clone (vfork fast path, and a fork-like flag set), child_process
-// spawn and spawnSync, C posix_spawn and C fork+exec. Reports per-spawn
-// latency, the time the event loop was blocked, and each line's ms/GiB.
+// linux-clone (vfork fast path, run(), and a fork-like flag set),
+// child_process spawn and spawnSync, C posix_spawn and C fork+exec. Reports
+// per-spawn latency, the time the event loop was blocked, the CPU the main
+// thread used, each line's ms/GiB, and (with strace) the main thread's
+// syscalls per spawn beside C posix_spawn's.
 const { spawn: cpSpawn, spawnSync: cpSpawnSync, spawnSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { getHeapStatistics } = require('node:v8');
 
 const lib = require('..');
@@ -14,9 +17,10 @@ const {
   parseArgs,
   progress,
   report,
-  runBaseline,
+  runBaselineNumbers,
   slope,
 } = require('./harness');
+const { syscallsPerSpawn } = require('./syscalls');
 
 const PROGRAM = '/bin/true';
 const FIXED_ENV = { ...process.env };
@@ -26,6 +30,8 @@ const CONTENDERS = {
   'linux-clone': () => lib.spawn(PROGRAM, [], { stdio: 'ignore' }).wait(),
   // What reading process.env costs shows as the difference to the line above.
   'linux-clone env given': () => lib.spawn(PROGRAM, [], { stdio: 'ignore', env: FIXED_ENV }).wait(),
+  // Its output collected through pipes, as run() does by default.
+  'linux-clone run()': () => lib.run(PROGRAM),
   'linux-clone fork-like': () =>
     lib.spawn(PROGRAM, [], { stdio: 'ignore', flags: lib.presets.process, fastPath: false }).wait(),
   'child_process.spawn': () =>
@@ -57,6 +63,11 @@ function ballast(kind, mib) {
   return chunks;
 }
 
+/** Nanoseconds of CPU Node's main thread has used (its schedstat: exact, not in ticks). */
+function mainThreadCpuNs() {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
 async function measure(name, start, iterations) {
   let blocked = 0n;
   const once = async () => {
@@ -67,10 +78,12 @@ async function measure(name, start, iterations) {
   };
   for (let i = 0; i < Math.min(5, iterations); i++) await once();
   blocked = 0n;
+  const cpuBegin = mainThreadCpuNs();
   const begin = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) await once();
   const total = Number(process.hrtime.bigint() - begin);
-  return { us: total / iterations / 1000, blockedUs: Number(blocked) / iterations / 1000 };
+  const cpuUs = (mainThreadCpuNs() - cpuBegin) / iterations / 1000;
+  return { us: total / iterations / 1000, blockedUs: Number(blocked) / iterations / 1000, cpuUs };
 }
 
 async function run() {
@@ -102,12 +115,12 @@ async function run() {
     const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
     for (const [name, start] of Object.entries(CONTENDERS)) {
       progress(`spawn: ${name}, ${heapMiB} MiB as ${kind} (${++step})`);
-      const { us, blockedUs } = await measure(
+      const { us, blockedUs, cpuUs } = await measure(
         name,
         start,
         iterationsFor(name, heapMiB, options.iterations),
       );
-      rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs });
+      rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs, cpuUs });
     }
     // The C programs touch the same amount of their own memory.
     for (const [name, bin] of [
@@ -115,10 +128,13 @@ async function run() {
       ['C fork+exec', forkExec],
     ]) {
       progress(`spawn: ${name}, ${heapMiB} MiB (${++step})`);
-      const us =
-        runBaseline(bin, [iterationsFor(name, heapMiB, options.iterations), heapMiB, PROGRAM]) /
-        1000;
-      rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs: us });
+      const [ns, cpuNs] = runBaselineNumbers(bin, [
+        iterationsFor(name, heapMiB, options.iterations),
+        heapMiB,
+        PROGRAM,
+      ]);
+      const us = ns / 1000;
+      rows.push({ kind, heapMiB, rssMiB, contender: name, us, blockedUs: us, cpuUs: cpuNs / 1000 });
     }
     memory.length = 0;
   }
@@ -138,36 +154,47 @@ async function run() {
     }
   }
   const gib = options.heaps.includes(1024) ? 1024 : Math.max(...options.heaps);
+  const ratio = (kind, heapMiB, over, under) => at(kind, heapMiB, over) / at(kind, heapMiB, under);
+  // Issue 16's targets, each a ratio of two lines of this run.
   const targets = [
     {
-      target: 'child_process.spawn / linux-clone at the normal heap (>= 2)',
-      value: at('none', 0, 'child_process.spawn') / at('none', 0, 'linux-clone'),
+      target: 'linux-clone / C posix_spawn at the normal heap (<= 1.1)',
+      value: ratio('none', 0, 'linux-clone', 'C posix_spawn'),
+    },
+    {
+      target: `linux-clone / C posix_spawn at ${gib} MiB of Buffers (<= 1.1)`,
+      value: ratio('buffer', gib, 'linux-clone', 'C posix_spawn'),
+    },
+    {
+      target: 'linux-clone run() / C posix_spawn at the normal heap (<= 1.15)',
+      value: ratio('none', 0, 'linux-clone run()', 'C posix_spawn'),
+    },
+    {
+      target: 'child_process.spawn / linux-clone at the normal heap (>= 1.8)',
+      value: ratio('none', 0, 'child_process.spawn', 'linux-clone'),
     },
     {
       target: `child_process.spawn / linux-clone at ${gib} MiB of Buffers (>= 10)`,
-      value: at('buffer', gib, 'child_process.spawn') / at('buffer', gib, 'linux-clone'),
-    },
-    {
-      target: 'linux-clone / C posix_spawn at the normal heap (<= 1.2)',
-      value: at('none', 0, 'linux-clone') / at('none', 0, 'C posix_spawn'),
-    },
-    {
-      target: `linux-clone / C posix_spawn at ${gib} MiB of Buffers (<= 1.2)`,
-      value: at('buffer', gib, 'linux-clone') / at('buffer', gib, 'C posix_spawn'),
+      value: ratio('buffer', gib, 'child_process.spawn', 'linux-clone'),
     },
     {
       target: 'linux-clone ms per GiB of Buffers (flat: ~0)',
       value: slopes.find((s) => s.contender === 'linux-clone' && s.kind === 'buffer').msPerGiB,
     },
   ];
+  progress('spawn: syscalls per spawn (strace)');
+  const syscalls = syscallsPerSpawn({ posixSpawn, program: PROGRAM });
   await report('spawn', options, {
     tables: {
-      'µs per spawn+wait (blocked: µs the event loop was blocked per spawn)': rows,
+      'µs per spawn+wait (blocked: µs the event loop was blocked per spawn; cpu: µs of CPU the main thread used per spawn)':
+        rows,
       'ms per GiB of parent memory': slopes,
+      [`syscalls per spawn+wait made by the parent's main thread (${syscalls.how})`]: syscalls.rows,
       targets,
     },
     rows,
     slopes,
+    syscalls,
     targets,
     chartSpec: {
       title: 'spawn+wait of /bin/true against touched parent memory',

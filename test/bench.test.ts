@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { itWith, ROOT } from './helpers';
+import { hasCommand, itWith, ROOT } from './helpers';
 
 type Result = {
   benchmark: string;
@@ -47,6 +47,7 @@ describe('benchmarks in tiny mode', () => {
     const contenders = [
       'linux-clone',
       'linux-clone env given',
+      'linux-clone run()',
       'linux-clone fork-like',
       'child_process.spawn',
       'child_process.spawnSync',
@@ -61,9 +62,28 @@ describe('benchmarks in tiny mode', () => {
       const rows = result.rows.filter((r) => r.kind === kind && r.heapMiB === heap);
       expect(rows.map((r) => r.contender)).toEqual(contenders);
       for (const row of rows)
-        expect(row).toMatchObject({ us: expect.any(Number), blockedUs: expect.any(Number) });
+        expect(row).toMatchObject({
+          us: expect.any(Number),
+          blockedUs: expect.any(Number),
+          cpuUs: expect.any(Number),
+        });
     }
     for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
+    const { syscalls } = result as Result & {
+      syscalls: { rows: Array<{ contender: string; perSpawn: number; syscalls: string }> };
+    };
+    if (hasCommand('strace')) {
+      expect(syscalls.rows.map((r) => r.contender)).toEqual([
+        'linux-clone',
+        'linux-clone run()',
+        'child_process.spawn',
+        'C posix_spawn',
+      ]);
+      // Each spawns: a clone of some kind shows in every line.
+      for (const row of syscalls.rows) expect(row.syscalls).toMatch(/clone|vfork/);
+    } else {
+      expect(syscalls.rows).toEqual([]);
+    }
     expectWritten('spawn');
   });
 
@@ -88,15 +108,24 @@ describe('benchmarks in tiny mode', () => {
     expectWritten('childprocess');
   });
 
-  it('threads: linux-clone, the C baselines and worker_threads', () => {
+  it('threads: linux-clone, the C baselines and worker_threads, unpinned and pinned', () => {
     const result = bench('threads.js', ['--iterations', '5']);
     expect(result.rows.map((r) => r.contender)).toEqual([
       'linux-clone thread (waitSync)',
       'linux-clone thread (wait)',
       'C raw clone',
+      'C raw clone, fresh stack',
       'C pthread_create',
       'worker_threads',
     ]);
+    const pinned = hasCommand('taskset');
+    for (const row of result.rows) {
+      expect(row.us).toEqual(expect.any(Number));
+      // worker_threads runs unpinned only.
+      const pinnedUs = pinned && row.contender !== 'worker_threads' ? expect.any(Number) : null;
+      expect(row.pinnedUs).toEqual(pinnedUs);
+    }
+    for (const target of result.targets!) expect(Number.isFinite(target.value)).toBe(true);
     expectWritten('threads');
   });
 

@@ -1,5 +1,5 @@
-/* What the C baselines share: a monotonic clock, and touched memory so a
- * baseline's RSS can match Node's. */
+/* What the C baselines share: a monotonic clock, the calling thread's CPU
+ * time, and touched memory so a baseline's RSS can match Node's. */
 #pragma once
 
 #include <stdlib.h>
@@ -9,6 +9,13 @@
 static inline long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* CPU time the calling thread has used, in nanoseconds. */
+static inline long long thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 

@@ -21,13 +21,15 @@ int main(int argc, char** argv) {
   char* memory = touch_mib(atol(argv[2]));
   char* child_argv[] = {argv[3], NULL};
   long long start = now_ns();
+  long long cpu_start = thread_cpu_ns();
   for (long i = 0; i < iterations; i++) {
     pid_t pid;
     int status;
     if (posix_spawn(&pid, argv[3], NULL, NULL, child_argv, environ) != 0) return 1;
     if (waitpid(pid, &status, 0) != pid) return 1;
   }
-  printf("%.0f\n", (double)(now_ns() - start) / (double)iterations);
+  printf("%.0f %.0f\n", (double)(now_ns() - start) / (double)iterations,
+         (double)(thread_cpu_ns() - cpu_start) / (double)iterations);
   free(memory);
   return 0;
 }
