@@ -10,6 +10,7 @@
         "native/spawn_sync.cc",
         "native/sync_io.cc",
         "native/task_clone.cc",
+        "native/task_plan.cc",
         "native/clone_call.cc",
         "native/clone3.S",
         "native/reap.cc",

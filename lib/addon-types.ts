@@ -163,7 +163,7 @@ export interface NativeExit {
   value?: number | bigint | TaskProbe | NativeSharingObservation;
 }
 
-/** The normalized task request clone.ts hands to native/options.cc. */
+/** The normalized task request clone.ts packs for native/task_plan.cc (tasks.ts's packTaskPlan). */
 export interface NativeTaskPlan {
   kind: number;
   arg: number;

@@ -7,7 +7,6 @@ import type {
   NativeSpawnPlan,
   NativeSyncControls,
   NativeSyncResult,
-  NativeTaskPlan,
 } from './addon-types';
 import { makeSystemError } from './clone-error';
 
@@ -33,7 +32,16 @@ export interface NativeBinding {
   spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
   /** Spawns, feeds, collects, limits and reaps in one call (native/spawn_sync.cc). */
   spawnSync(plan: NativeSpawnPlan, controls: NativeSyncControls): NativeSyncResult;
-  cloneTask(plan: NativeTaskPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
+  /** `fields`: tasks.ts's packTaskPlan; the typed arrays a task reads cross beside it (native/task_plan.h). */
+  cloneTask(
+    fields: Float64Array,
+    onExit: (exit: NativeExit) => void,
+    data?: ArrayBufferView,
+    payload?: Uint8Array,
+    word?: Uint8Array,
+  ): NativeChildHandle;
+  /** The order of a packed task plan's numbers (tasks.ts's TASK_PLAN_FIELDS). */
+  readonly taskPlanFields: readonly string[];
   setErrorFactory(factory: typeof makeSystemError): void;
   /**
    * A connected AF_UNIX stream pair, both ends close-on-exec from birth:

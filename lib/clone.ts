@@ -9,7 +9,7 @@ import { refuseUnsafeExitSignal } from './exit-signal';
 import { CloneFlags, type FlagsLike, presets } from './flags';
 import { brokenRefusal, type EntryPoint, FAULT_TASK_REFUSED, TASK_ADDED } from './policy';
 import type { SignalLike } from './signals';
-import { type Task, TASK_KIND } from './tasks';
+import { isTask, packTaskPlan, type Task, TASK_PLAN_FIELDS } from './tasks';
 import { exitSignalOption, validateKeys, validateObject } from './validate';
 
 /** Options of clone(): the flags, the stack and TLS the library makes, the exit signal. */
@@ -79,6 +79,19 @@ function stackSize(value: unknown): number {
   return Math.ceil(value / pageSize) * pageSize;
 }
 
+/** Reused by every call: the addon copies the numbers out before it does anything else. */
+const packed = new Float64Array(TASK_PLAN_FIELDS.length);
+
+/** Checks `work` and `options`, and packs the plan the addon clones from into `packed`. */
+function packPlan(work: Task, options: CloneOptions): Float64Array {
+  if (!isTask(work)) throw invalidType('task', 'a task made by tasks.*', work);
+  const opts = validateObject('options', options) as CloneOptions;
+  validateKeys('options', opts as Record<string, unknown>, CLONE_KEYS);
+  const flags = cloneFlags(work, opts);
+  refuseUnsafeExitSignal(flags.exitSignalNumber);
+  return packTaskPlan(work, flags.bits, flags.exitSignalNumber, stackSize(opts.stackSize), packed);
+}
+
 /**
  * Clones a raw child that runs `task` on a stack the library allocates, and
  * returns the same Child handle as spawn; `ExitInfo.value` holds the task's
@@ -86,30 +99,10 @@ function stackSize(value: unknown): number {
  * cloned; a refused clone throws a CloneError.
  */
 export function clone(work: Task, options: CloneOptions = {}): Child {
-  if (
-    work === null ||
-    typeof work !== 'object' ||
-    typeof work.plan !== 'object' ||
-    !Object.hasOwn(TASK_KIND, work.kind)
-  ) {
-    throw invalidType('task', 'a task made by tasks.*', work);
-  }
-  const opts = validateObject('options', options) as CloneOptions;
-  validateKeys('options', opts as Record<string, unknown>, CLONE_KEYS);
-  const flags = cloneFlags(work, opts);
-  refuseUnsafeExitSignal(flags.exitSignalNumber);
-  const binding = addon();
+  const fields = packPlan(work, options);
+  const { data, payload, word } = work.plan;
   // The elements sumArray reads live as long as the child may read them:
   // native code holds the latch until the exit, whoever holds the Child.
-  const exit = new ExitLatch(work.plan.data);
-  const handle = binding.cloneTask(
-    {
-      ...work.plan,
-      flags: flags.bits,
-      exitSignal: flags.exitSignalNumber,
-      stackSize: stackSize(opts.stackSize),
-    },
-    exit.onExit,
-  );
-  return new Child(handle, exit);
+  const exit = new ExitLatch(data);
+  return new Child(addon().cloneTask(fields, exit.onExit, data, payload, word), exit);
 }

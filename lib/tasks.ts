@@ -44,9 +44,90 @@ export type NumericArray =
 
 const MAX_MS = 2 ** 31 - 1;
 
+/** Every task tasks.* made: a plan clone() can pack as it is. */
+const MADE = new WeakSet<object>();
+
+/** @internal Whether `value` is a task made by tasks.* (not a copy or a forgery). */
+export function isTask(value: unknown): value is Task {
+  return typeof value === 'object' && value !== null && MADE.has(value);
+}
+
 function task(kind: keyof typeof TASK_KIND, fields: Partial<NativeTaskPlan> = {}): Task {
-  const plan = { kind: TASK_KIND[kind], arg: 0, fault: 0, fd: 0, start: 0, end: 0, ...fields };
-  return Object.freeze({ kind, plan: Object.freeze(plan) });
+  // Every key its own, so that packing it never reads Object.prototype.
+  const plan = {
+    kind: TASK_KIND[kind],
+    arg: 0,
+    fault: 0,
+    fd: 0,
+    start: 0,
+    end: 0,
+    data: undefined,
+    payload: undefined,
+    word: undefined,
+    umask: 0,
+    fdSource: 0,
+    fdTarget: 0,
+    semid: 0,
+    signal: 0,
+    ...fields,
+  };
+  const made = Object.freeze({ kind, plan: Object.freeze(plan) });
+  MADE.add(made);
+  return made;
+}
+
+/**
+ * @internal The order of a packed task plan's numbers: native/task_plan.h's
+ * TaskPlanField (the addon's `taskPlanFields`, which a test compares).
+ */
+export const TASK_PLAN_FIELDS = Object.freeze([
+  'kind',
+  'arg',
+  'fault',
+  'fd',
+  'start',
+  'end',
+  'umask',
+  'fdSource',
+  'fdTarget',
+  'semid',
+  'signal',
+  'flagsLow',
+  'flagsHigh',
+  'exitSignal',
+  'stackSize',
+] as const);
+
+/**
+ * @internal Writes the numbers of `task`'s plan and of the request into
+ * `into`, in TASK_PLAN_FIELDS's order: the plan crosses into the addon as one
+ * typed array instead of a property read each. The flags go as two 32-bit
+ * halves, each exact in a double.
+ */
+export function packTaskPlan(
+  task: Task,
+  flags: bigint,
+  exitSignal: number,
+  stackSize: number,
+  into: Float64Array = new Float64Array(TASK_PLAN_FIELDS.length),
+): Float64Array {
+  const { plan } = task;
+  into[0] = plan.kind;
+  into[1] = plan.arg;
+  into[2] = plan.fault;
+  into[3] = plan.fd;
+  into[4] = plan.start;
+  into[5] = plan.end;
+  into[6] = plan.umask ?? 0;
+  into[7] = plan.fdSource ?? 0;
+  into[8] = plan.fdTarget ?? 0;
+  into[9] = plan.semid ?? 0;
+  into[10] = plan.signal ?? 0;
+  into[11] = Number(flags & 0xffffffffn);
+  into[12] = Number(flags >> 32n);
+  into[13] = exitSignal;
+  into[14] = stackSize;
+  return into;
 }
 
 /**

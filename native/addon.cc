@@ -22,6 +22,7 @@
 #include "spawn_failure.h"
 #include "spawn_sync.h"
 #include "task_clone.h"
+#include "task_plan.h"
 
 namespace lc {
 namespace {
@@ -56,7 +57,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-// cloneTask(plan, onExit) -> ChildHandle, or throws a CloneError.
+// cloneTask(fields, onExit, data?, payload?, word?) -> ChildHandle, or
+// throws a CloneError. task_plan.h says what the arguments hold.
 Napi::Value CloneTask(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[1].IsFunction()) {
@@ -65,7 +67,7 @@ Napi::Value CloneTask(const Napi::CallbackInfo& info) {
   }
   TaskRequest request;
   TaskResources resources;
-  if (!ReadTaskPlan(env, info[0], &request, &resources)) return env.Undefined();
+  if (!ReadTaskPlan(env, info[0], {info[2], info[3], info[4]}, &request, &resources)) return env.Undefined();
   CloneOutcome outcome;
   int err = CloneTaskChild(request, &resources, &outcome);
   if (err != 0) {
@@ -163,6 +165,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("probeSupport", ProbeSupport(env));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
+  exports.Set("taskPlanFields", TaskPlanFieldNames(env));
   return exports;
 }
 

@@ -1,7 +1,7 @@
-// The plans spawn-plan.ts and clone.ts build for the addon -> plain C++ requests,
-// read once at the boundary, with the checks the addon itself needs
-// (policy.h). Other napi reading lives beside its own job: addon.cc's
-// exports, child_handle.cc's methods, probe.cc's helpers.
+// The plans spawn-plan.ts builds for the addon -> plain C++ requests, read
+// once at the boundary, with the checks the addon itself needs (policy.h).
+// Other napi reading lives beside its own job: task_plan.cc's task plans,
+// addon.cc's exports, child_handle.cc's methods, probe.cc's helpers.
 #pragma once
 
 #include <napi.h>
@@ -63,10 +63,5 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan);
 // the controls spawn-sync.ts builds; throws the same way on bad input.
 bool ReadSyncControls(Napi::Env env, Napi::Value value, SpawnPlan* plan, std::vector<SyncStream>* streams,
                       SyncLimits* limits);
-
-// Fills `request` and allocates `resources->block` (a MAP_SHARED page the
-// parent reads whatever the flags) from the object clone.ts builds. On bad
-// input it throws the same way and returns false, holding nothing.
-bool ReadTaskPlan(Napi::Env env, Napi::Value value, TaskRequest* request, TaskResources* resources);
 
 }  // namespace lc

@@ -16,7 +16,12 @@ function inNode(body: string): unknown {
     addon.setErrorFactory((errno, syscall) => Object.assign(new Error(syscall), { code: 'CLONE', errno, syscall }));
     const shape = (f) => { try { const r = f(); return 'returned ' + typeof r; } catch (e) { return { type: e.constructor.name, code: e.code }; } };
     const spawnPlan = (extra) => ({ file: '/bin/true', argv: ['true'], envp: [], stdio: [], flags: 0x1000n, exitSignal: 17, pdeathsig: 0, setsid: false, ...extra });
-    const taskPlan = (extra) => ({ kind: 3, arg: 0, fault: 0, fd: 0, start: 0, end: 0, flags: 0x1000n, exitSignal: 17, stackSize: 65536, ...extra });
+    const taskPlan = (extra) => {
+      // Packed in the addon's order, the flags as two 32-bit halves.
+      const plan = { kind: 3, arg: 0, fault: 0, fd: 0, start: 0, end: 0, flags: 0x1000n, exitSignal: 17, stackSize: 65536, ...extra };
+      const halves = { flagsLow: Number(plan.flags & 0xffffffffn), flagsHigh: Number(plan.flags >> 32n) };
+      return Float64Array.from(addon.taskPlanFields, (name) => halves[name] ?? plan[name] ?? 0);
+    };
     const container = (extra) => ({ enterPidfd: -1, enterTypes: 0, cgroupFd: -1, ...extra });
     console.log(JSON.stringify((${body})()));`;
   const run = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
