@@ -11,6 +11,7 @@
         "native/sync_io.cc",
         "native/task_clone.cc",
         "native/task_plan.cc",
+        "native/task_sync.cc",
         "native/clone_call.cc",
         "native/clone3.S",
         "native/reap.cc",

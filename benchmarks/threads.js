@@ -1,6 +1,6 @@
 'use strict';
 // Create+join of a thread, in one run: a linux-clone thread task (joined
-// with waitSync, and with wait()), the same raw clone in C on a reused stack
+// with waitSync, with wait(), and cloned and joined in one cloneSync call), the same raw clone in C on a reused stack
 // (as the library reuses its stacks) and on a fresh one, C pthread_create,
 // and a worker_threads start+exit. Each line runs unpinned and pinned to one
 // CPU (taskset): unpinned, a thread may start on an idle second vCPU, which
@@ -31,9 +31,9 @@ async function linuxCloneLines(iterations) {
   const lines = {
     'linux-clone thread (waitSync)': () => lib.clone(task, options).waitSync(),
     'linux-clone thread (wait)': () => lib.clone(task, options).wait(),
+    // The same clone and join in one call into the addon.
+    'linux-clone cloneSync': () => lib.cloneSync(task, options),
   };
-  if (typeof lib.cloneSync === 'function')
-    lines['linux-clone cloneSync'] = () => lib.cloneSync(task, options);
   const us = {};
   for (const [name, once] of Object.entries(lines)) us[name] = await timeUs(iterations, once);
   return us;

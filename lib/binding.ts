@@ -40,6 +40,13 @@ export interface NativeBinding {
     payload?: Uint8Array,
     word?: Uint8Array,
   ): NativeChildHandle;
+  /** Clones the task and joins (or reaps) it in one call: the exit waitSync would return (native/task_sync.cc). */
+  cloneTaskSync(
+    fields: Float64Array,
+    data?: ArrayBufferView,
+    payload?: Uint8Array,
+    word?: Uint8Array,
+  ): NativeExit;
   /** The order of a packed task plan's numbers (tasks.ts's TASK_PLAN_FIELDS). */
   readonly taskPlanFields: readonly string[];
   setErrorFactory(factory: typeof makeSystemError): void;

@@ -42,8 +42,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** `killedWith`: the signal kill() asked for, reported for a task it cancelled. */
-function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
+/**
+ * The ExitInfo of a native exit, for waitSync, wait() and cloneSync alike.
+ * `killedWith`: the signal kill() asked for, reported for a task it cancelled.
+ */
+export function toExitInfo(exit: NativeExit, killedWith: number): ExitInfo {
   const cancelled = exit.cancelled === true;
   const info: ExitInfo = {
     pid: exit.pid,

@@ -3,7 +3,7 @@
 // Effect ring: the flags are planned from the policy table, then the addon
 // clones.
 import { addon } from './binding';
-import { Child, ExitLatch } from './child';
+import { Child, type ExitInfo, ExitLatch, toExitInfo } from './child';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { refuseUnsafeExitSignal } from './exit-signal';
 import { CloneFlags, type FlagsLike, presets } from './flags';
@@ -105,4 +105,18 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
   // native code holds the latch until the exit, whoever holds the Child.
   const exit = new ExitLatch(data);
   return new Child(addon().cloneTask(fields, exit.onExit, data, payload, word), exit);
+}
+
+/**
+ * `clone(task, options).waitSync()` in one call into the addon: clones the
+ * child, blocks until it ends (a thread: joined; a process: reaped) and
+ * returns the same ExitInfo, without making a Child. For a caller that would
+ * block anyway; the event loop waits as long as the task runs, and nothing
+ * can kill it meanwhile, so give it tasks that end. Throws as clone() does.
+ */
+export function cloneSync(work: Task, options: CloneOptions = {}): ExitInfo {
+  const fields = packPlan(work, options);
+  const { data, payload, word } = work.plan;
+  // Nothing can kill the child before it is joined: no kill() to report.
+  return toExitInfo(addon().cloneTaskSync(fields, data, payload, word), 0);
 }

@@ -3,6 +3,7 @@
 export {
   Child,
   clone,
+  cloneSync,
   CloneError,
   CloneFlags,
   explain,

@@ -2,7 +2,7 @@
 export { type Rusage, type TaskProbe } from './addon-types';
 export { type CgroupOptions, type ControllerMissingError } from './cgroup-options';
 export { Child, type ExitInfo, type WaitOptions } from './child';
-export { clone, type CloneOptions } from './clone';
+export { clone, cloneSync, type CloneOptions } from './clone';
 export { CloneError } from './clone-error';
 export {
   type ContainerOptions,

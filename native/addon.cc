@@ -23,6 +23,7 @@
 #include "spawn_sync.h"
 #include "task_clone.h"
 #include "task_plan.h"
+#include "task_sync.h"
 
 namespace lc {
 namespace {
@@ -159,6 +160,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("spawnSync", Napi::Function::New(env, SpawnSync, "spawnSync"));
   exports.Set("cloneTask", Napi::Function::New(env, CloneTask, "cloneTask"));
+  exports.Set("cloneTaskSync", Napi::Function::New(env, CloneTaskSync, "cloneTaskSync"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("teardown", Napi::Function::New(env, TeardownChildren, "teardown"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));

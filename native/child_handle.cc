@@ -308,11 +308,15 @@ void ChildHandle::Release() {
   }
 }
 
-Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
+Napi::Object ExitObject(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result) {
   Napi::Object out = Napi::Object::New(env);
-  ExitFieldsInto(env, pid_, exit_, out);
-  if (has_task_result_) TaskResultInto(env, task_result_, out);
+  ExitFieldsInto(env, pid, exit, out);
+  if (task_result != nullptr) TaskResultInto(env, *task_result, out);
   return out;
+}
+
+Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
+  return lc::ExitObject(env, pid_, exit_, has_task_result_ ? &task_result_ : nullptr);
 }
 
 void ChildHandle::NotifyExit(Napi::Env env, Napi::Object self, bool from_event_loop) {

@@ -31,6 +31,11 @@ void RecordExit(const siginfo_t& info, const rusage& usage, ExitRecord* exit);
 // pid, exitCode, signal, coreDumped, rusage and elapsedMs on `out`.
 void ExitFieldsInto(Napi::Env env, pid_t pid, const ExitRecord& exit, Napi::Object out);
 
+// The exit object on_exit receives and waitSync returns: the fields above,
+// and a task's result when `task_result` is given. cloneTaskSync returns it
+// too, so a fused clone+join reports exactly what waitSync does.
+Napi::Object ExitObject(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result);
+
 // The native side of a Child. It watches the pidfd from birth, so a child
 // that exits is reaped whether or not JS awaits it, and holds a strong
 // reference to itself until then.

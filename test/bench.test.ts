@@ -113,6 +113,7 @@ describe('benchmarks in tiny mode', () => {
     expect(result.rows.map((r) => r.contender)).toEqual([
       'linux-clone thread (waitSync)',
       'linux-clone thread (wait)',
+      'linux-clone cloneSync',
       'C raw clone',
       'C raw clone, fresh stack',
       'C pthread_create',

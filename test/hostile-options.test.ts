@@ -57,7 +57,16 @@ const ofKind = (...kinds: string[]) => report.outcomes.filter((o) => kinds.inclu
 describe('hostile option values (issue 14, adversarial suite)', () => {
   it('covers every option with every kind', () => {
     expect(report.outcomes.length).toBeGreaterThan(2000);
-    for (const entry of ['spawn', 'run', 'clone', 'wait', 'kill', 'sumArray', 'explain'])
+    for (const entry of [
+      'spawn',
+      'run',
+      'clone',
+      'cloneSync',
+      'wait',
+      'kill',
+      'sumArray',
+      'explain',
+    ])
       expect(report.outcomes.some((o) => o.entry === entry)).toBe(true);
   });
 

@@ -2,7 +2,7 @@
 // the typed arrays a task reads beside it), not as an object the addon
 // reads property by property: the two sides agree on the order, the addon
 // runs no getter or trap of what it is handed, and checks every number.
-import { clone, presets, tasks } from '../lib';
+import { clone, cloneSync, presets, tasks } from '../lib';
 import { addon } from '../lib/binding';
 import { packTaskPlan, TASK_PLAN_FIELDS } from '../lib/tasks';
 
@@ -59,12 +59,12 @@ describe('the packed task plan', () => {
     expect(packTaskPlan(tasks.sleep(12), 0n, 0, 4096)[TASK_PLAN_FIELDS.indexOf('arg')]).toBe(12);
   });
 
-  it('carries every task kind through clone', () => {
+  it('carries every task kind through clone and cloneSync', () => {
     const view = new Uint16Array([1, 2, 3, 400]);
-    expect(clone(tasks.sumArray(view, 1, 3), { flags: presets.thread }).waitSync().value).toBe(5);
+    expect(cloneSync(tasks.sumArray(view, 1, 3), { flags: presets.thread }).value).toBe(5);
     expect(clone(tasks.sumArray(view, 1), { flags: presets.thread }).waitSync().value).toBe(405);
-    expect(clone(tasks.exit(200)).waitSync().exitCode).toBe(200);
-    expect(clone(tasks.fault('abort')).waitSync().signal).toBe('SIGABRT');
+    expect(cloneSync(tasks.exit(200)).exitCode).toBe(200);
+    expect(cloneSync(tasks.fault('abort')).signal).toBe('SIGABRT');
   });
 
   it('is not read property by property: an object, a getter or a Proxy as the plan runs nothing and is refused', () => {
@@ -92,6 +92,7 @@ describe('the packed task plan', () => {
     ];
     for (const plan of notPacked) {
       expect(codeOf(() => binding.cloneTask(plan as never, () => {}))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(codeOf(() => binding.cloneTaskSync(plan as never))).toBe('ERR_INVALID_ARG_TYPE');
     }
     expect(reads).toBe(0);
   });
@@ -113,20 +114,22 @@ describe('the packed task plan', () => {
       [packed({ kind: 8, umask: 0o1000 }), 'ERR_INVALID_ARG_TYPE'], // no word given: refused first
     ];
     for (const [fields, code] of cases) {
+      expect([fields.join(), codeOf(() => binding.cloneTaskSync(fields))]).toEqual([
+        fields.join(),
+        code,
+      ]);
       expect([fields.join(), codeOf(() => binding.cloneTask(fields, () => {}))]).toEqual([
         fields.join(),
         code,
       ]);
     }
     // A sumArray plan without its view, and a write plan with a payload that is not bytes.
-    expect(codeOf(() => binding.cloneTask(packed({ kind: 1 }), () => {}))).toBe(
-      'ERR_INVALID_ARG_TYPE',
-    );
+    expect(codeOf(() => binding.cloneTaskSync(packed({ kind: 1 })))).toBe('ERR_INVALID_ARG_TYPE');
     expect(
-      codeOf(() => binding.cloneTask(packed({ kind: 2 }), () => {}, undefined, 'bytes' as never)),
+      codeOf(() => binding.cloneTaskSync(packed({ kind: 2 }), undefined, 'bytes' as never)),
     ).toBe('ERR_INVALID_ARG_TYPE');
     // The same plan, well formed, runs.
-    expect(codeOf(() => binding.cloneTask(packed({ arg: 5 }), () => {}))).toBe('no error');
+    expect(codeOf(() => binding.cloneTaskSync(packed({ arg: 5 })))).toBe('no error');
   });
 
   it('refuses a task tasks.* did not make (a copy or a forgery) before anything is cloned', () => {
@@ -137,6 +140,7 @@ describe('the packed task plan', () => {
       Object.create(real),
     ]) {
       expect(codeOf(() => clone(forged as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(codeOf(() => cloneSync(forged as never))).toBe('ERR_INVALID_ARG_TYPE');
     }
   });
 });

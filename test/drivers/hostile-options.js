@@ -17,7 +17,7 @@ const { addon } = require(join(dirname(DIST), 'binding.js'));
 /** Counts the addon's clones, so a refused call can be shown to have cloned nothing. */
 let clones = 0;
 const binding = addon();
-for (const name of ['spawn', 'cloneTask']) {
+for (const name of ['spawn', 'cloneTask', 'cloneTaskSync']) {
   const original = binding[name];
   binding[name] = function (...args) {
     clones++;
@@ -220,6 +220,12 @@ const CASES = [
   ['clone', ['options', 'stackSize'], { options: { stackSize: 65536 } }],
   ['clone', ['options', 'tls'], { options: { flags: THREAD_FLAGS, tls: 'new' } }],
   ['clone', ['options', 'exitSignal'], { options: { exitSignal: 'SIGCHLD' } }],
+  // cloneSync: clone()'s options, in one blocking call.
+  ['cloneSync', ['options'], { options: {} }],
+  ['cloneSync', ['options', 'flags'], { options: { flags: 'SIGCHLD' } }],
+  ['cloneSync', ['options', 'stackSize'], { options: { stackSize: 65536 } }],
+  ['cloneSync', ['options', 'tls'], { options: { flags: THREAD_FLAGS, tls: 'new' } }],
+  ['cloneSync', ['options', 'exitSignal'], { options: { exitSignal: 'SIGCHLD' } }],
   // The Child's and the tasks' own arguments, and explain's flags.
   ['wait', ['options'], { options: {} }],
   ['wait', ['options', 'signal'], { options: { signal: 'abort-signal' } }],
@@ -363,6 +369,8 @@ async function invoke(entry, call) {
   const { file, args, options } = call;
   if (entry === 'clone') {
     await lib.clone(lib.tasks.exit(0), options).wait();
+  } else if (entry === 'cloneSync') {
+    lib.cloneSync(lib.tasks.exit(0), options);
   } else if (entry === 'spawn') {
     await lib.spawn(file, args, options).wait();
   } else if (entry === 'runSync') {
