@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 
 #include "errors.h"
@@ -99,6 +101,22 @@ bool ReadInt(Napi::Env env, Napi::Object object, const char* key, int min, int m
   return true;
 }
 
+// The one /dev/null every ignored slot of every spawn is a copy of: opened
+// close-on-exec by the first spawn that needs it, in whichever thread, and
+// never closed, so no spawn (in any worker, while any env ends) can see it
+// closed or its number reused under it. Returns the fd or -errno.
+int ProcessDevNull() {
+  static std::atomic<int> shared{-1};
+  int fd = shared.load(std::memory_order_acquire);
+  if (fd >= 0) return fd;
+  const int opened = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (opened < 0) return -errno;
+  // Two threads may race to open it: one keeps its fd, the other closes its own.
+  if (shared.compare_exchange_strong(fd, opened, std::memory_order_acq_rel)) return opened;
+  close(opened);
+  return fd;
+}
+
 // A 'pipe' slot: Node's end and the child's. Slot 0 is the child's input and
 // slots 1 and 2 its output, each a pipe; above stdio a slot carries data
 // both ways, as child_process's do: a socket pair. A 'socket' slot is a
@@ -141,15 +159,12 @@ bool ReadStdioSlot(Napi::Env env, Napi::Value slot, int target, SpawnPlan* plan)
     return true;
   }
   if (kind == "ignore") {
-    // One /dev/null serves every ignored slot.
-    if (plan->dev_null.Get() < 0) {
-      plan->dev_null.Reset(open("/dev/null", O_RDWR | O_CLOEXEC));
-      if (plan->dev_null.Get() < 0) {
-        ThrowCloneError(env, -errno, "open", "/dev/null", 0);
-        return false;
-      }
+    const int dev_null = ProcessDevNull();
+    if (dev_null < 0) {
+      ThrowCloneError(env, dev_null, "open", "/dev/null", 0);
+      return false;
     }
-    plan->fds.push_back({target, plan->dev_null.Get()});
+    plan->fds.push_back({target, dev_null});
     plan->parent_ends.emplace_back();
     return true;
   }

@@ -28,7 +28,6 @@ struct SpawnPlan {
   std::string cwd;
   std::vector<FdAction> fds;
   std::vector<UniqueFd> child_ends;   // pipe ends given to the child
-  UniqueFd dev_null;                  // for 'ignore' slots
   std::vector<UniqueFd> parent_ends;  // per slot: our end of a pipe, or -1
   SpawnRequest request;
   // Whether the env's teardown kills the child if it still runs.
@@ -48,10 +47,8 @@ struct SpawnPlan {
 
   // The child's copies exist once it is cloned; ours must go, or a reader
   // of the child's stdout would never see EOF.
-  void CloseChildEnds() {
-    child_ends.clear();
-    dev_null.Reset();
-  }
+  // ('ignore' slots share the process's /dev/null, which stays open.)
+  void CloseChildEnds() { child_ends.clear(); }
 };
 
 // Fills `plan` from the object spawn-plan.ts builds. On bad input it throws a

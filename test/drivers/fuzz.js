@@ -229,8 +229,10 @@ function zombies() {
 
 (async () => {
   // Warm the caches so that what stays is a leak: the exec stack, a full
-  // task-stack cache, and Node's own lazily opened descriptors (the first
-  // stdio stream makes libuv open a /dev/null it keeps).
+  // task-stack cache, Node's own lazily opened descriptors (the first stdio
+  // stream makes libuv open a /dev/null it keeps), and the /dev/null the
+  // library keeps for ignored slots.
+  await spawn('/bin/true', [], { stdio: 'ignore' }).wait();
   await Promise.all(
     Array.from({ length: 16 }, () => clone(tasks.sleep(50), { stackSize: 64 * 1024 }).wait()),
   );

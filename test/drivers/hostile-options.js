@@ -404,8 +404,10 @@ const zombies = () =>
 let box;
 
 (async () => {
-  // One call first, so the addon and the streams' lazy state are loaded before the count.
+  // Calls first, so the addon, the streams' lazy state and the /dev/null
+  // kept for ignored slots are there before the count.
   await lib.run('true');
+  await lib.spawn('true', [], { stdio: 'ignore' }).wait();
   const before = { fds: fds() };
   box = lib.spawn('sleep', ['1000'], { flags: 'CLONE_NEWUTS', stdio: 'ignore' });
   const outcomes = [];
