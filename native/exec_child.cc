@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "child_signals.h"
@@ -33,10 +34,21 @@ LC_CHILD_CODE void MakeBlocking(const ExecPlan* plan, int fd) {
   if (r < 0) FailChild(plan, ChildStep::kMakeBlocking, r);
 }
 
+// The soft RLIMIT_NOFILE, capped at 65536: how far the close_range
+// fallback walks. The child reads its own (the same as Node's, until a
+// container's rlimits change it), so the parent makes no call for it.
+LC_CHILD_CODE int OpenFdBound() {
+  struct rlimit limit;
+  limit.rlim_cur = 65536;
+  RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit));
+  return limit.rlim_cur > 65536 ? 65536 : static_cast<int>(limit.rlim_cur);
+}
+
 // Moves every source that a lower slot's dup2 could overwrite above the slot
 // range first (libuv does the same): swapping stdout and stderr must not
-// leave both on one file.
-LC_CHILD_CODE void PlumbFds(const ExecPlan* plan) {
+// leave both on one file. `fd_bound` is OpenFdBound() as it was before any
+// rlimit changed, or 0 if none did.
+LC_CHILD_CODE void PlumbFds(const ExecPlan* plan, int fd_bound) {
   int sources[policy::kMaxStdioSlots];
   const int count = plan->fd_count;
   for (int i = 0; i < count; i++) {
@@ -68,7 +80,8 @@ LC_CHILD_CODE void PlumbFds(const ExecPlan* plan) {
   // the exec itself closes it.
   long r = RawSyscall(SYS_close_range, count, ~0U, CLOSE_RANGE_CLOEXEC);
   if (r == -ENOSYS || r == -EINVAL) {  // before Linux 5.11
-    for (int fd = count; fd < plan->fd_limit; fd++) RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+    const int bound = fd_bound > 0 ? fd_bound : OpenFdBound();
+    for (int fd = count; fd < bound; fd++) RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
   } else if (r < 0) {
     FailChild(plan, ChildStep::kCloseRange, r);
   }
@@ -153,8 +166,12 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
     r = RawSyscall(SYS_setsid);
     if (r < 0) FailChild(plan, ChildStep::kSetsid, r);
   }
+  // A container's rlimits may lower RLIMIT_NOFILE below an fd Node holds:
+  // the close_range fallback walks to the limit as it was before them.
+  int fd_bound = 0;
   if (container != nullptr) {
     SetUpNamespaces(plan);
+    if (container->rlimit_count > 0) fd_bound = OpenFdBound();
     ApplyRlimits(plan);
   }
   if (plan->cwd != nullptr) {
@@ -162,7 +179,7 @@ LC_CHILD_CODE int ExecChildMain(void* arg) {
     if (r < 0) FailChild(plan, ChildStep::kChdir, r);
   }
   if (plan->pdeathsig != 0) ArmPdeathsig(plan);
-  PlumbFds(plan);
+  PlumbFds(plan, fd_bound);
   ResetSignals(plan);
   SetCredentials(plan);
   if (container != nullptr) LockDown(plan);

@@ -68,12 +68,12 @@ struct ExecPlan {
   const char* cwd = nullptr;  // nullptr: stay in the parent's cwd
   const FdAction* fds = nullptr;
   int fd_count = 0;
-  int fd_limit = 0;    // RLIMIT_NOFILE, for kernels without close_range
   int report_fd = -1;  // write end of the report pipe: EOF at exec
   // A failure is written here: a MAP_SHARED page the parent mapped before
   // the clone, so no seccomp filter (which may deny write) can lose it.
   struct ChildReport* failure = nullptr;
   int pdeathsig = 0;  // 0: none
+  // For the pdeathsig re-check: set only with a pdeathsig.
   pid_t expected_ppid = 0;
   int64_t uid = -1;  // setuid to this; -1: keep Node's
   int64_t gid = -1;  // setgid to this; -1: keep Node's

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -261,10 +260,8 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   ExecPlan& plan = request->exec;
   // The child's stack holds one int per slot; options.cc refuses more.
   if (plan.fd_count < 0 || plan.fd_count > policy::kMaxStdioSlots) return -EINVAL;
-  rlimit nofile;
-  if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return -errno;
-  plan.fd_limit = nofile.rlim_cur > 65536 ? 65536 : static_cast<int>(nofile.rlim_cur);
-  plan.expected_ppid = ExpectedParent(request->flags, plan.container);
+  // Only the pdeathsig re-check reads it (a getpid or getppid).
+  if (plan.pdeathsig != 0) plan.expected_ppid = ExpectedParent(request->flags, plan.container);
   plan.new_mount_namespace = (request->flags & CLONE_NEWNS) != 0;
   FailurePage failure;
   int err = failure.Map();
