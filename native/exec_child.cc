@@ -17,7 +17,8 @@ namespace {
 LC_CHILD_CODE void WriteReport(const ExecPlan* plan, const ChildReport& report) {
   // All signals are blocked, so the write cannot be interrupted; the record
   // is below PIPE_BUF, so it lands whole or not at all. Only news goes this
-  // way, sent before any seccomp filter is loaded; failures go to the page.
+  // way, sent before any seccomp filter is loaded, and only by a child whose
+  // parent opened the pipe for it; failures go to the page.
   RawSyscall(SYS_write, plan->report_fd, reinterpret_cast<long>(&report), sizeof report);
 }
 
@@ -76,7 +77,7 @@ LC_CHILD_CODE void PlumbFds(const ExecPlan* plan, int fd_bound) {
     MakeBlocking(plan, target);
   }
   // Everything above the slots closes at exec: Node's own descriptors, and
-  // any a parent process left inheritable. The report pipe stays open until
+  // any a parent process left inheritable. A report pipe stays open until
   // the exec itself closes it.
   long r = RawSyscall(SYS_close_range, count, ~0U, CLOSE_RANGE_CLOEXEC);
   if (r == -ENOSYS || r == -EINVAL) {  // before Linux 5.11
@@ -131,13 +132,15 @@ LC_CHILD_CODE void SetCredentials(const ExecPlan* plan) {
 
 LC_CHILD_CODE void FailChild(const ExecPlan* plan, ChildStep step, long err, int index) {
   // Plain stores to memory the parent shares: nothing a filter can deny. The
-  // exit that follows closes our end of the pipe, and the parent reads the
-  // page only after that EOF, so it sees the whole report. A process forked
-  // into an entered PID namespace shares the page too (MAP_SHARED).
+  // parent reads the page only after the exit that follows: its vfork
+  // returns at our exit, or the exit closes our end of the report pipe and
+  // it reads EOF. A process forked into an entered PID namespace shares the
+  // page too (MAP_SHARED). The step goes last, so a child killed between
+  // the stores never leaves a step without its errno.
   ChildReport* failure = plan->failure;
   failure->index = index;
   failure->err = static_cast<int32_t>(-err);
-  failure->step = static_cast<int32_t>(step);
+  __atomic_store_n(&failure->step, static_cast<int32_t>(step), __ATOMIC_RELEASE);
   RawExit(127);
 }
 

@@ -1,6 +1,7 @@
 // The exec child: the straight-line program a cloned child runs between
-// clone and execve, and the reports it sends its parent through the error
-// pipe. The parent's side of the clone is spawn.cc.
+// clone and execve, and the reports it leaves its parent (failures in the
+// shared failure page, news through the report pipe). The parent's side of
+// the clone is spawn.cc.
 #pragma once
 
 #include <sys/types.h>
@@ -68,7 +69,9 @@ struct ExecPlan {
   const char* cwd = nullptr;  // nullptr: stay in the parent's cwd
   const FdAction* fds = nullptr;
   int fd_count = 0;
-  int report_fd = -1;  // write end of the report pipe: EOF at exec
+  // Write end of the report pipe (EOF at exec), or -1: a CLONE_VFORK parent
+  // without a handshake or a grandchild reads no pipe, only the page.
+  int report_fd = -1;
   // A failure is written here: a MAP_SHARED page the parent mapped before
   // the clone, so no seccomp filter (which may deny write) can lose it.
   struct ChildReport* failure = nullptr;
@@ -93,7 +96,7 @@ struct ChildReport {
 };
 
 // Ends the child with a report of `step` failing with -`err` (negative),
-// left in the failure page; the parent reads it once the pipe says EOF.
+// left in the failure page; the parent reads it once the child has ended.
 [[noreturn]] void FailChild(const ExecPlan* plan, ChildStep step, long err, int index = 0);
 // Sends a report that is not a failure; the child goes on.
 void ReportToParent(const ExecPlan* plan, ChildStep step, int value);

@@ -29,17 +29,16 @@ struct CachedStack {
 
 // The report pipe (news from the child, and EOF when it has exec'd or
 // ended), and the sync pipe it waits on while the parent writes its /proc
-// files (a container that needs them).
+// files (a container that needs them). A spawn that needs neither opens
+// none (NeedsReportPipe).
 struct ChildPipes {
   UniqueFd report_read, report_write;
   UniqueFd sync_read, sync_write;
 };
 
-// The page a failing child leaves its report in: MAP_SHARED, so the child
+// A page a failing child leaves its report in: MAP_SHARED, so the child
 // writes it with plain stores whatever its filter denies, and so does a
-// process it forks. Mapped for each spawn and unmapped when SpawnProcess
-// returns, after the child has exec'd or been reaped: no cache, so no page
-// is ever shared with a child that might still write it.
+// process it forks. Unmapped when it goes.
 class FailurePage {
  public:
   FailurePage() = default;
@@ -60,6 +59,29 @@ class FailurePage {
   void* map_ = nullptr;
 };
 
+// The page for this spawn's report, zeroed (step 0 unless a child writes a
+// failure). Where the clone itself returns only once the child has exec'd
+// into memory of its own or exited, and no grandchild shares the page, no
+// process can write it after SpawnProcess returns: such spawns reuse their
+// thread's page, with no mmap or munmap. Any other spawn gets `fresh`, a
+// page of its own that no later spawn is handed while a child of this one
+// may still hold it.
+int FailurePageFor(bool reusable, FailurePage* fresh, ChildReport** out) {
+  if (!reusable) {
+    int err = fresh->Map();
+    *out = fresh->report();
+    return err;
+  }
+  thread_local FailurePage kept;
+  if (kept.report() == nullptr) {
+    int err = kept.Map();
+    if (err != 0) return err;
+  }
+  *out = kept.report();
+  **out = ChildReport();
+  return 0;
+}
+
 struct Grandchild {
   pid_t pid = -1;
   int pidfd = -1;
@@ -73,6 +95,26 @@ ChildReport Failure(ChildStep step, int err) {
 }
 
 void KillChild(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+
+// Entering a PID namespace makes the child fork the program into it: a
+// grandchild, which outlives the clone and shares the failure page.
+bool ForksIntoPidNamespace(const ContainerPlan* container) {
+  return container != nullptr && container->enter_pidfd >= 0 && (container->enter_types & CLONE_NEWPID);
+}
+
+// Whether the parent reads a report pipe after the clone. With CLONE_VFORK
+// the clone returns once the child has exec'd or exited, and a failure is
+// in the page by then; the kernel releases a vfork parent at exec before
+// close-on-exec descriptors close, so a pipe's EOF would only come later.
+// The pipe stays where the parent must hear from a child still running:
+// without CLONE_VFORK (it waits for the exec, as libuv does), for the
+// container handshake (the child reports ready and waits), and for a
+// grandchild (its PID comes as news, and its exec is the pipe's EOF).
+bool NeedsReportPipe(uint64_t flags, const ContainerPlan* container) {
+  if (!(flags & CLONE_VFORK)) return true;
+  if (container == nullptr) return false;
+  return container->NeedsParent() || ForksIntoPidNamespace(container);
+}
 
 // Opens the pipes and points the plan at the child's ends.
 int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
@@ -105,8 +147,7 @@ int OpenPipes(ExecPlan* plan, ChildPipes* pipes) {
 // a process inside the namespace (its init), not to one outside.
 pid_t ExpectedParent(uint64_t flags, const ContainerPlan* container) {
   if (flags & CLONE_NEWPID) return 0;
-  if (container != nullptr && container->enter_pidfd >= 0 && (container->enter_types & CLONE_NEWPID))
-    return 0;
+  if (ForksIntoPidNamespace(container)) return 0;
   return (flags & CLONE_PARENT) ? getppid() : getpid();
 }
 
@@ -166,13 +207,12 @@ ChildReport TakeGrandchild(pid_t pid, Grandchild* grandchild) {
 }
 
 // Reads the child's reports until EOF: the exec, or the end of a child
-// that left its failure in the page. On the way it
-// answers a ready report with the parent's writes, and takes the PID of a
-// program forked into an entered PID namespace. With CLONE_VFORK the child
-// has already exec'd or exited and the first read returns at once; without
-// it, this waits for the exec, as libuv does. A process forked meanwhile by
-// another thread may hold our write end until it execs too, which only
-// delays EOF.
+// that left its failure in the page. On the way it answers a ready report
+// with the parent's writes, and takes the PID of a program forked into an
+// entered PID namespace (whose own exec is then the EOF). Without
+// CLONE_VFORK this waits for the exec, as libuv does. A process forked
+// meanwhile by another thread may hold our write end until it execs too,
+// which only delays EOF.
 ChildReport ReadReports(int fd, const ExecPlan& plan, pid_t pid, int pidfd, UniqueFd* sync_write,
                         Grandchild* grandchild) {
   for (;;) {
@@ -263,12 +303,11 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   // Only the pdeathsig re-check reads it (a getpid or getppid).
   if (plan.pdeathsig != 0) plan.expected_ppid = ExpectedParent(request->flags, plan.container);
   plan.new_mount_namespace = (request->flags & CLONE_NEWNS) != 0;
-  FailurePage failure;
-  int err = failure.Map();
-  if (err != 0) return err;
-  plan.failure = failure.report();
+  const bool reads_pipe = NeedsReportPipe(request->flags, plan.container);
+  FailurePage fresh;
+  int err = FailurePageFor(!reads_pipe, &fresh, &plan.failure);
   ChildPipes pipes;
-  err = OpenPipes(&plan, &pipes);
+  if (err == 0 && reads_pipe) err = OpenPipes(&plan, &pipes);
   const Stack* stack = nullptr;
   if (err == 0) err = ExecStack(&stack);
   if (err != 0) return err;
@@ -292,13 +331,17 @@ int SpawnProcess(SpawnRequest* request, CloneOutcome* out, ChildReport* report) 
   if (err != 0) return err;
 
   Grandchild grandchild;
-  *report = ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write, &grandchild);
+  // Without a pipe the child has exec'd or exited already (CLONE_VFORK).
+  *report = reads_pipe ? ReadReports(pipes.report_read.Get(), plan, out->pid, out->pidfd, &pipes.sync_write,
+                                     &grandchild)
+                       : *plan.failure;
   SettleChild(*report, grandchild, out);
   // The child has exec'd into memory of its own, or was reaped.
   dumpable.Restore();
-  // The stack is free for the next spawn, and the failure page may go: the
-  // child exec'd into a new address space, died (a failed child was reaped
-  // above), or without CLONE_VM only ever ran on its own copy.
+  // The stack is free for the next spawn, and the failure page may go (or
+  // serve the next): the child exec'd into a new address space, died (a
+  // failed child was reaped above), or without CLONE_VM only ever ran on its
+  // own copy.
   plan.failure = nullptr;
   return 0;
 }

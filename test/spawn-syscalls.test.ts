@@ -1,10 +1,20 @@
-// Issue 16: a spawn's parent side at posix_spawn's syscall count. 'ignore'
-// slots share one /dev/null per process, opened once and never closed; the
-// child reads RLIMIT_NOFILE itself, and only where it needs it, and the
-// parent asks for its own PID only for a pdeathsig. strace shows which
+// Issue 16: a spawn's parent side at posix_spawn's syscall count. With
+// CLONE_VFORK the clone returns once the child has exec'd or exited, so the
+// parent reads the child's failure from the shared page and opens no report
+// pipe; the page is its thread's, reused. 'ignore' slots share one
+// /dev/null per process, opened once and never closed; the child reads
+// RLIMIT_NOFILE itself, and only where it needs it, and the parent asks for
+// its own PID only for a pdeathsig. Where the parent must hear from a child
+// that still runs (no CLONE_VFORK), the pipe stays. strace shows which
 // syscalls the spawning thread makes.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { run, spawn } from '../lib';
 import { compileC, DIST, itWith, openFdCount, runNodeScript, traceSyscalls } from './helpers';
+
+const scratch = mkdtempSync(join(tmpdir(), 'linux-clone-spawn-syscalls-'));
 
 /** One syscall of the spawning thread: its name and strace's whole line. */
 interface Call {
@@ -66,15 +76,67 @@ function spawnWindows(spawns: string): Call[][] {
   return windows;
 }
 
+/**
+ * What the spawn path itself asked the kernel for: the window less the
+ * handle's poller (epoll_ctl, and ioctl to make the pidfd non-blocking),
+ * which the handle owns, and what V8 and Node's other threads make the main
+ * thread do at any moment (futex; madvise, mprotect, and mmap or munmap of
+ * anything but a one-page shared mapping, which V8 never makes).
+ */
+function spawnPathCalls(window: Call[]): string[] {
+  const background = new Set(['epoll_ctl', 'ioctl', 'futex', 'madvise', 'mprotect']);
+  const onePage = (call: Call) =>
+    (call.name === 'mmap' && /MAP_SHARED/.test(call.line)) ||
+    (call.name === 'munmap' && /, 4096\b/.test(call.line));
+  return window
+    .filter((call) => !background.has(call.name))
+    .filter((call) => !['mmap', 'munmap'].includes(call.name) || onePage(call))
+    .map((call) =>
+      call.name === 'openat' ? `openat ${/"[^"]*"/.exec(call.line)?.[0]}` : call.name,
+    )
+    .map((name) => (name === 'clone' ? 'clone3' : name));
+}
+
+const CLONE_ALONE = ['rt_sigprocmask', 'clone3', 'rt_sigprocmask'];
+
 describe("the spawning thread's syscalls", () => {
-  itWith('strace')('no prlimit per spawn, and getpid only for the pdeathsig re-check', () => {
-    const names = spawnWindows(
-      `[{ stdio: 'inherit' }, { stdio: 'inherit', pdeathsig: 'SIGKILL' }]`,
-    ).map((window) => window.map((call) => call.name));
-    expect(names).toHaveLength(2);
-    expect(names[0].filter((name) => ['prlimit64', 'getpid'].includes(name))).toEqual([]);
-    expect(names[1].filter((name) => ['prlimit64', 'getpid'].includes(name))).toEqual(['getpid']);
+  itWith('strace')(
+    'a vfork spawn is the clone between two signal masks: no report pipe, no page mapped, /dev/null opened once, no prlimit or getpid',
+    () => {
+      const windows = spawnWindows(`Array(5).fill({ stdio: 'ignore' })`);
+      expect(windows).toHaveLength(5);
+      // The first 'ignore' slot of the process opens its /dev/null.
+      expect(windows.map(spawnPathCalls)).toEqual([
+        ['openat "/dev/null"', ...CLONE_ALONE],
+        CLONE_ALONE,
+        CLONE_ALONE,
+        CLONE_ALONE,
+        CLONE_ALONE,
+      ]);
+    },
+  );
+
+  itWith('strace')('getpid only for the pdeathsig re-check, which needs it', () => {
+    const windows = spawnWindows(`[{ stdio: 'inherit', pdeathsig: 'SIGKILL' }]`);
+    expect(windows.map(spawnPathCalls)).toEqual([['getpid', ...CLONE_ALONE]]);
   });
+
+  itWith('strace')(
+    'without CLONE_VFORK the parent still waits for the exec on the report pipe; CLONE_VFORK alone needs none',
+    () => {
+      const [forkLike, vforkAlone] = spawnWindows(
+        `[{ stdio: 'inherit', fastPath: false }, { stdio: 'inherit', fastPath: false, flags: 'CLONE_VFORK' }]`,
+      );
+      const forkLikeCalls = spawnPathCalls(forkLike);
+      // A fresh page for a child that runs on after the clone returns, the
+      // pipe, and the read that returns EOF at its exec.
+      expect(forkLikeCalls).toEqual(
+        expect.arrayContaining(['mmap', 'pipe2', 'read', 'munmap', ...CLONE_ALONE]),
+      );
+      expect(forkLike.find((call) => call.name === 'read')?.line).toMatch(/= 0$/);
+      expect(spawnPathCalls(vforkAlone)).toEqual(CLONE_ALONE);
+    },
+  );
 });
 
 describe('the close_range fallback (kernels before 5.11)', () => {
@@ -125,6 +187,71 @@ int main(int argc, char **argv) {
     // 3 is ls's own directory.
     expect(JSON.parse(out)).toEqual(['/dev/null', '0 1 2 3 ', '0 1 2 3 ']);
   });
+});
+
+describe('a child’s failure reaches the parent on every path', () => {
+  // CLONE_VM|CLONE_VFORK (the default), CLONE_VFORK without CLONE_VM (the
+  // child writes the MAP_SHARED page from its own copy of memory), CLONE_VM
+  // without CLONE_VFORK and neither (both through the report pipe).
+  const paths: [string, object][] = [
+    ['the fast path', {}],
+    ['CLONE_VFORK alone', { fastPath: false, flags: 'CLONE_VFORK' }],
+    ['CLONE_VM alone', { fastPath: false, flags: 'CLONE_VM' }],
+    ['fork-like', { fastPath: false }],
+  ];
+
+  it.each(paths)(
+    '%s: failures and successes alternate, and none sees another’s report',
+    async (_, options) => {
+      for (let i = 0; i < 10; i++) {
+        expect(() => spawn('/no/such/program', [], { ...options, stdio: 'ignore' })).toThrow(
+          expect.objectContaining({ code: 'ENOENT', syscall: 'execve' }),
+        );
+        const fine = await run('/bin/echo', [`round ${i}`], options);
+        expect(fine).toMatchObject({ exitCode: 0, stdout: `round ${i}\n` });
+        await expect(
+          run('/bin/true', [], { ...options, cwd: '/no/such/dir' }),
+        ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'chdir', path: '/no/such/dir' });
+      }
+    },
+  );
+
+  it.each(paths)('%s: a seccomp filter that denies write loses no report', async (_, options) => {
+    await expect(
+      run('/no/such/program', [], { ...options, seccomp: { deny: ['write'] } }),
+    ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'execve' });
+  });
+
+  it.each(paths)(
+    '%s: an exec killed past its point of no return left no report: a started child, ended by SIGSEGV',
+    async (_, options) => {
+      // An ELF whose one PT_LOAD segment lies at a kernel address: execve
+      // replaces the memory, cannot map the segment, and the kernel kills it.
+      const elf = Buffer.alloc(120);
+      elf.write('\x7fELF', 0, 'latin1');
+      elf.set([2, 1, 1], 4); // 64-bit, little-endian, version 1
+      elf.writeUInt16LE(2, 16); // ET_EXEC
+      elf.writeUInt16LE(62, 18); // x86-64
+      elf.writeUInt32LE(1, 20);
+      elf.writeBigUInt64LE(0xffff800000001000n, 24); // entry
+      elf.writeBigUInt64LE(64n, 32); // program headers right after this one
+      elf.writeUInt16LE(64, 52);
+      elf.writeUInt16LE(56, 54);
+      elf.writeUInt16LE(1, 56);
+      elf.writeUInt32LE(1, 64); // PT_LOAD
+      elf.writeUInt32LE(5, 68); // R|X
+      elf.writeBigUInt64LE(0xffff800000000000n, 80); // vaddr
+      elf.writeBigUInt64LE(0xffff800000000000n, 88); // paddr
+      elf.writeBigUInt64LE(120n, 96); // file size
+      elf.writeBigUInt64LE(0x1000n, 104); // memory size
+      elf.writeBigUInt64LE(0x1000n, 112); // alignment
+      const program = join(scratch, 'unmappable');
+      writeFileSync(program, elf, { mode: 0o755 });
+      const child = spawn(program, [], { ...options, stdio: 'ignore' });
+      expect(child.pid).toBeGreaterThan(0);
+      expect(await child.wait()).toMatchObject({ exitCode: null, signal: 'SIGSEGV' });
+    },
+  );
 });
 
 describe('the process’s one /dev/null', () => {
