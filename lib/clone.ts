@@ -7,7 +7,13 @@ import { Child, type ExitInfo, ExitLatch, toExitInfo } from './child';
 import { codedError, invalidType, invalidValue, outOfRange } from './errors';
 import { refuseUnsafeExitSignal } from './exit-signal';
 import { CloneFlags, type FlagsLike, presets } from './flags';
-import { brokenRefusal, type EntryPoint, FAULT_TASK_REFUSED, TASK_ADDED } from './policy';
+import {
+  brokenRefusal,
+  describeRefusal,
+  type EntryPoint,
+  FAULT_TASK_REFUSED,
+  TASK_ADDED,
+} from './policy';
 import type { SignalLike } from './signals';
 import { isTask, packTaskPlan, type Task, TASK_PLAN_FIELDS } from './tasks';
 import { exitSignalOption, validateKeys, validateObject } from './validate';
@@ -41,11 +47,7 @@ const CLONE_KEYS = ['flags', 'stackSize', 'tls', 'exitSignal'];
 export function refuseFlags(entry: EntryPoint, flags: CloneFlags): void {
   const refusal = brokenRefusal(entry, (flag) => flags.has(flag));
   if (refusal === undefined) return;
-  const unless = refusal.unless === undefined ? '' : ` without CLONE_${refusal.unless}`;
-  throw codedError(
-    new RangeError(`${entry} cannot use CLONE_${refusal.flag}${unless}: ${refusal.why}`),
-    'ERR_INVALID_CLONE_FLAGS',
-  );
+  throw codedError(new RangeError(describeRefusal(entry, refusal)), 'ERR_INVALID_CLONE_FLAGS');
 }
 
 function cloneFlags(work: Task, options: CloneOptions): CloneFlags {

@@ -15,6 +15,8 @@ export interface Refusal {
   readonly flag: FlagName;
   /** The refusal does not apply when this flag is there too. */
   readonly unless?: FlagName;
+  /** The refusal applies only when this flag is there too: the pair is what harms. */
+  readonly with?: FlagName;
   /** Why, in a phrase that follows "cannot use CLONE_X: ". */
   readonly why: string;
   /**
@@ -58,6 +60,12 @@ export const REFUSED_FLAGS: Readonly<Record<EntryPoint, readonly Refusal[]>> = {
   ],
   clone: [
     {
+      flag: 'NEWPID',
+      with: 'SIGHAND',
+      why: "the child would be the init of a new PID namespace, and when such an init ends the kernel sets SIGCHLD to SIG_IGN in its signal handlers, which are Node's: from then on the kernel would reap every child of Node before anyone could wait for it",
+      native: true,
+    },
+    {
       flag: 'PARENT',
       unless: 'THREAD',
       why: "the child would be a child of Node's parent, which may never reap it",
@@ -70,6 +78,12 @@ export const REFUSED_FLAGS: Readonly<Record<EntryPoint, readonly Refusal[]>> = {
     },
   ],
   probe: [
+    {
+      flag: 'NEWPID',
+      with: 'SIGHAND',
+      why: "the child would be the init of a new PID namespace, and when such an init ends the kernel sets SIGCHLD to SIG_IGN in its signal handlers, which are Node's: from then on the kernel would reap every child of Node before anyone could wait for it",
+      native: true,
+    },
     {
       flag: 'PARENT',
       unless: 'THREAD',
@@ -122,6 +136,16 @@ export function brokenRefusal(
   has: (flag: FlagName) => boolean,
 ): Refusal | undefined {
   return REFUSED_FLAGS[entry].find(
-    (r) => has(r.flag) && (r.unless === undefined || !has(r.unless)),
+    (r) =>
+      has(r.flag) &&
+      (r.with === undefined || has(r.with)) &&
+      (r.unless === undefined || !has(r.unless)),
   );
+}
+
+/** "clone cannot use CLONE_X with CLONE_Y: why", the message of a refusal. */
+export function describeRefusal(entry: EntryPoint, refusal: Refusal): string {
+  const together = refusal.with === undefined ? '' : ` with CLONE_${refusal.with}`;
+  const unless = refusal.unless === undefined ? '' : ` without CLONE_${refusal.unless}`;
+  return `${entry} cannot use CLONE_${refusal.flag}${together}${unless}: ${refusal.why}`;
 }

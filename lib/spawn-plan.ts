@@ -18,6 +18,7 @@ import { codedError, invalidValue } from './errors';
 import { CloneFlags, type FlagsLike } from './flags';
 import {
   brokenRefusal,
+  describeRefusal,
   FAST_PATH_FLAGS,
   MAX_STDIO_SLOTS,
   OWN_MEMORY_OPTIONS,
@@ -160,10 +161,7 @@ function requestedFlags(options: SpawnOptions): CloneFlags {
   const flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
   const refusal = brokenRefusal('spawn', (flag) => flags.has(flag));
   if (refusal !== undefined) {
-    throw codedError(
-      new RangeError(`spawn cannot use CLONE_${refusal.flag}: ${refusal.why}`),
-      'ERR_INVALID_CLONE_FLAGS',
-    );
+    throw codedError(new RangeError(describeRefusal('spawn', refusal)), 'ERR_INVALID_CLONE_FLAGS');
   }
   return flags;
 }

@@ -25,6 +25,8 @@ constexpr int kMaxStdioSlots = 1024;
 
 // What no task child may have: none.
 constexpr uint64_t kTaskRefusedFlags = 0x0ULL;
+// What no task child may have together: CLONE_NEWPID | CLONE_SIGHAND.
+constexpr uint64_t kTaskRefusedTogether[] = {0x20000800ULL};
 // What a fault task may not have: CLONE_SIGHAND.
 constexpr uint64_t kFaultTaskRefusedFlags = 0x800ULL;
 // What a task child is waited through: CLONE_CHILD_CLEARTID for a

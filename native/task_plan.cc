@@ -200,12 +200,20 @@ bool CheckTaskFlags(Napi::Env env, const TaskRequest& request, const TaskBlock& 
   static_assert(policy::kFaultTaskRefusedFlags == CLONE_SIGHAND, "the message below names it");
   static_assert(policy::kThreadTaskAddedFlags == CLONE_CHILD_CLEARTID, "the message below names it");
   static_assert(policy::kProcessTaskAddedFlags == CLONE_PIDFD, "the message below names it");
+  static_assert(sizeof policy::kTaskRefusedTogether == sizeof(uint64_t) &&
+                    policy::kTaskRefusedTogether[0] == (CLONE_NEWPID | CLONE_SIGHAND),
+                "the message below names it");
   const uint64_t flags = request.flags;
+  const uint64_t together = policy::kTaskRefusedTogether[0];
   const uint64_t needed =
       (flags & CLONE_THREAD) ? policy::kThreadTaskAddedFlags : policy::kProcessTaskAddedFlags;
   const char* refusal = nullptr;
   if (flags & policy::kTaskRefusedFlags) {
     refusal = "a task child may not have these flags";
+  } else if ((flags & together) == together) {
+    refusal =
+        "a task child cannot have CLONE_NEWPID with CLONE_SIGHAND: when the init of a PID namespace ends, "
+        "the kernel sets SIGCHLD to SIG_IGN in its signal handlers, which are Node's";
   } else if (block.kind == TaskKind::kFault && (flags & policy::kFaultTaskRefusedFlags)) {
     refusal = "a fault task cannot run with CLONE_SIGHAND: the fault would run Node's signal handlers";
   } else if (block.kind == TaskKind::kWrite && (flags & CLONE_VFORK) && !WritesWithoutWaiting(block.fd)) {

@@ -27,16 +27,28 @@ const spelled = (names) => (names.length ? names.map((n) => `CLONE_${n}`).join('
 
 // A native refusal is a plain mask: one that holds only `unless` another
 // flag cannot be one, and is refused here rather than half checked.
+// One that holds only `with` another is a mask of both, refused when all of
+// its bits are there.
 function nativeRefusals(...entries) {
   const refusals = entries.flatMap((entry) => policy.REFUSED_FLAGS[entry].filter((r) => r.native));
   for (const r of refusals) {
     if (r.unless !== undefined) throw new Error(`native refusal of ${r.flag} has an unless`);
   }
-  return [...new Set(refusals.map((r) => r.flag))];
+  const alone = refusals.filter((r) => r.with === undefined).map((r) => r.flag);
+  const pairs = refusals.filter((r) => r.with !== undefined).map((r) => [r.flag, r.with]);
+  const unique = (lists) => [...new Map(lists.map((l) => [l.join(), l])).values()];
+  return { alone: [...new Set(alone)], pairs: unique(pairs) };
 }
 
-const spawnRefused = nativeRefusals('spawn');
-const taskRefused = nativeRefusals('clone', 'probe');
+const spawn = nativeRefusals('spawn');
+if (spawn.pairs.length > 0)
+  throw new Error('a native spawn refusal has a with; the addon has no check for it');
+const spawnRefused = spawn.alone;
+const task = nativeRefusals('clone', 'probe');
+const taskRefused = task.alone;
+// C++ has no empty arrays: with no pairs the list is {0}, which the addon's
+// static_assert (it names the pair in its message) turns into a build error.
+const taskPairs = task.pairs.length > 0 ? task.pairs : [[]];
 const why = policy.REFUSED_FLAGS.spawn
   .filter((r) => r.native)
   .map((r) => `//   CLONE_${r.flag}: ${r.why}.`);
@@ -65,6 +77,8 @@ constexpr int kMaxStdioSlots = ${policy.MAX_STDIO_SLOTS};
 
 // What no task child may have: ${spelled(taskRefused)}.
 constexpr uint64_t kTaskRefusedFlags = ${hex(bits(taskRefused))};
+// What no task child may have together: ${task.pairs.map(spelled).join('; ') || 'none'}.
+constexpr uint64_t kTaskRefusedTogether[] = {${taskPairs.map((pair) => hex(bits(pair))).join(', ')}};
 // What a fault task may not have: ${spelled([policy.FAULT_TASK_REFUSED])}.
 constexpr uint64_t kFaultTaskRefusedFlags = ${hex(bits([policy.FAULT_TASK_REFUSED]))};
 // What a task child is waited through: ${spelled([policy.TASK_ADDED.thread])} for a
