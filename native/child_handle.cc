@@ -189,7 +189,9 @@ void ChildHandle::OnFirstIdle(uv_idle_t* idle) {
   uv_close(reinterpret_cast<uv_handle_t*>(idle),
            [](uv_handle_t* handle) { delete reinterpret_cast<uv_idle_t*>(handle); });
   self->first_look_ = nullptr;
-  if (self->Reap(false) != 0) {
+  const int r = self->Reap(false);
+  if (r != 0) {
+    if (r < 0) self->MarkReapedElsewhere();
     self->OnExitObserved();
     return;
   }
@@ -346,13 +348,17 @@ void ChildHandle::OnPidfdReadable(void* owner, int status) {
   ChildHandle* self = static_cast<ChildHandle*>(owner);
   int r = self->Reap(false);
   if (r == 0 && status == 0) return;  // spurious wake-up
-  if (r < 0) {
-    // ECHILD: someone reaped it behind our back (a waitpid(-1) elsewhere).
-    // Report what we know rather than poll a dead descriptor forever.
-    self->reaped_ = true;
-    self->exit_.exit_code = -1;
-  }
+  if (r < 0) self->MarkReapedElsewhere();
   self->OnExitObserved();
+}
+
+// ECHILD: someone reaped it behind our back (a waitpid(-1) elsewhere, or
+// the kernel, when Node's SIGCHLD is SIG_IGN). A child of ours that WNOHANG
+// does not find running has ended, so its stack and block are free. Report
+// what we know rather than watch a dead descriptor forever.
+void ChildHandle::MarkReapedElsewhere() {
+  reaped_ = true;
+  exit_.exit_code = -1;
 }
 
 void ChildHandle::OnJoinTimer(uv_timer_t* timer) {

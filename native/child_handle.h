@@ -90,6 +90,7 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   int Reap(bool block);
   // After the reap: stops the poller, closes the pidfd, drops the self-reference.
   void Release();
+  void MarkReapedElsewhere();
   // `self` is the wrapper, held by the caller while on_exit runs.
   void NotifyExit(Napi::Env env, Napi::Object self, bool from_event_loop);
   Napi::Object ExitObject(Napi::Env env) const;

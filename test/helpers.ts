@@ -112,13 +112,13 @@ export function pidsRunning(argv: readonly string[]): number[] {
 
 let helperDir: string | undefined;
 
-/** Compiles a C program with the system compiler and returns its path. */
-export function compileC(name: string, source: string): string {
+/** Compiles a C program (or, with `flags` ['-shared', '-fPIC'], a library) with the system compiler; returns its path. */
+export function compileC(name: string, source: string, flags: readonly string[] = []): string {
   helperDir ??= mkdtempSync(join(tmpdir(), 'linux-clone-test-'));
   const src = join(helperDir, `${name}.c`);
   const bin = join(helperDir, name);
   writeFileSync(src, source);
-  execFileSync('cc', ['-O2', '-Wall', '-o', bin, src], { stdio: 'pipe' });
+  execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', bin, src], { stdio: 'pipe' });
   return bin;
 }
 

@@ -5,7 +5,7 @@
 // a wait() finds ECHILD: the fuzz campaign found this as task stacks that
 // were never freed. clone and probe refuse the pair before cloning, and the
 // addon refuses it at its boundary too.
-import { ROOT, runNodeScript } from './helpers';
+import { compileC, ROOT, runNodeScript } from './helpers';
 
 // SigIgn's bit for SIGCHLD (17) in a Node that tried the pair, and what a
 // plain child reports afterwards: its exit code, or the error its wait gave.
@@ -52,5 +52,39 @@ describe('CLONE_NEWPID with CLONE_SIGHAND', () => {
        try { addon.cloneTask(plan, () => {}); console.log('cloned'); } catch (e) { console.log(e.constructor.name, e.code); }`,
     );
     expect(out.trim()).toBe('RangeError ERR_INVALID_CLONE_FLAGS');
+  });
+});
+
+// The same harm from elsewhere (an addon that ignores SIGCHLD): the kernel
+// reaps each child at its exit, and the first look finds ECHILD. The handle
+// must count that as the end, report it, and free the task's stack and
+// block, which nothing runs on any more.
+const IGNORE_SIGCHLD = `#include <signal.h>
+__attribute__((constructor)) static void ignore_sigchld(void) { signal(SIGCHLD, SIG_IGN); }
+`;
+
+describe('a task the kernel reaped behind Node’s back', () => {
+  it('is reported with exit code -1 and leaves no mapping behind', () => {
+    const library = compileC('ignore-sigchld.so', IGNORE_SIGCHLD, ['-shared', '-fPIC']);
+    const out = runNodeScript(`
+      // Not an addon, so dlopen throws; its constructor has run by then.
+      try { process.dlopen({ exports: {} }, ${JSON.stringify(library)}); } catch {}
+      const maps = () => require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').length;
+      (async () => {
+        for (let i = 0; i < 40; i++) await lib.clone(lib.tasks.exit(0)).wait();
+        const before = maps();
+        const codes = new Set();
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < 300; i++) {
+          const child = lib.clone(lib.tasks.exit(0));
+          Atomics.wait(pause, 0, 0, 5); // it ends before the loop's first look at it
+          codes.add((await child.wait()).exitCode);
+        }
+        console.log(JSON.stringify({ codes: [...codes], grew: maps() - before }));
+      })();`);
+    const { codes, grew } = JSON.parse(out) as { codes: number[]; grew: number };
+    expect(codes).toEqual([-1]);
+    // A task's stack (two mappings) and block: 900 if each stayed.
+    expect(grew).toBeLessThan(30);
   });
 });
