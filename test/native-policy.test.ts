@@ -100,8 +100,10 @@ describe('the addon’s boundary', () => {
         shape(() => addon.cloneTask(taskPlan({ kind: 7, fault: 1, flags: 0x1900n }), () => {})),
         shape(() => addon.cloneTask(taskPlan({ flags: 0x10900n, exitSignal: 0 }), () => {})),
         shape(() => addon.cloneTask(taskPlan({ flags: 0n }), () => {})),
+        // CLONE_PIDFD | CLONE_VM | CLONE_SIGHAND | CLONE_NEWPID (test/pid-init-handlers.test.ts)
+        shape(() => addon.cloneTask(taskPlan({ flags: 0x20001900n }), () => {})),
       ]`),
-    ).toEqual([refused, refused, refused]);
+    ).toEqual([refused, refused, refused, refused]);
   });
 
   it('checks a semaphore id before semctl, so no other program’s set can be read or removed', () => {
