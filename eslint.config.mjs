@@ -37,6 +37,7 @@ export const EFFECT_RING = [
   'child',
   'clone',
   'container',
+  'exit-fields',
   'exit-signal',
   'run',
   'sharing-probe',

@@ -2,51 +2,43 @@
 // call that needs it, and describes what it exports.
 import { join } from 'node:path';
 
-import type {
-  NativeExit,
-  NativeSpawnPlan,
-  NativeSyncControls,
-  NativeSyncResult,
-} from './addon-types';
+import type { NativeSpawnPlan, NativeSyncControls, NativeSyncResult } from './addon-types';
 import { makeSystemError } from './clone-error';
 
-/** A child as the addon holds it: its pidfd, poll and reap (native/child_handle.cc). */
+/**
+ * A child as the addon holds it: its pidfd, poll and reap
+ * (native/child_handle.cc). Its pid, flags and stdio ends are in `fields`
+ * when spawn or cloneTask returns it (lib/exit-fields.ts reads them).
+ */
 export interface NativeChildHandle {
-  readonly pid: number;
-  readonly pidfd: number | null;
-  readonly flags: bigint;
-  readonly exitSignal: number;
-  readonly syscall: 'clone3' | 'clone';
-  /** Exec children: our ends of the stdio pipes. */
-  readonly stdio?: Array<number | null>;
-  /** Task children with CLONE_SETTLS: the TCB's address. */
-  readonly tls?: bigint;
   kill(signal: number): boolean;
-  waitSync(): NativeExit;
+  /** Reaps, calling the exit callback before it returns. */
+  waitSync(): void;
   close(): void;
   setRef(ref: boolean): void;
 }
 
 /** What the addon exports. */
 export interface NativeBinding {
-  spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChildHandle;
+  /** onExit runs once, on the reap, with the exit in `fields`. */
+  spawn(plan: NativeSpawnPlan, onExit: () => void): NativeChildHandle;
   /** Spawns, feeds, collects, limits and reaps in one call (native/spawn_sync.cc). */
   spawnSync(plan: NativeSpawnPlan, controls: NativeSyncControls): NativeSyncResult;
   /** `fields`: tasks.ts's packTaskPlan; the typed arrays a task reads cross beside it (native/task_plan.h). */
   cloneTask(
     fields: Float64Array,
-    onExit: (exit: NativeExit) => void,
+    onExit: () => void,
     data?: ArrayBufferView,
     payload?: Uint8Array,
     word?: Uint8Array,
   ): NativeChildHandle;
-  /** Clones the task and joins (or reaps) it in one call: the exit waitSync would return (native/task_sync.cc). */
+  /** Clones the task and joins (or reaps) it in one call, leaving the exit in `fields` as waitSync does (native/task_sync.cc). */
   cloneTaskSync(
     fields: Float64Array,
     data?: ArrayBufferView,
     payload?: Uint8Array,
     word?: Uint8Array,
-  ): NativeExit;
+  ): void;
   /** The order of a packed task plan's numbers (tasks.ts's TASK_PLAN_FIELDS). */
   readonly taskPlanFields: readonly string[];
   setErrorFactory(factory: typeof makeSystemError): void;
@@ -61,6 +53,8 @@ export interface NativeBinding {
   /** pidfd_open(pid, 0): a close-on-exec pidfd, or throws a CloneError (a RangeError for what is not a PID). */
   pidfdOpen(pid: number): number;
   readonly pageSize: number;
+  /** Where a new handle's and an exit's numbers are left for JS (native/handle_fields.h). */
+  readonly fields: Float64Array;
   /** The parent's side of the sharing probe (sharing-probe.ts), and the exit-signal check's disposition query. */
   readonly probeSupport: {
     /** 0 default, 1 ignored, 2 a handler. */

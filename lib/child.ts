@@ -9,6 +9,7 @@ import type { NativeExit, Rusage, TaskProbe } from './addon-types';
 import type { NativeChildHandle } from './binding';
 import { checkChildThis, isChild, markChild } from './child-brand';
 import { abortError, invalidThis } from './errors';
+import { type FieldViews, fieldViews, readExit, readHandle } from './exit-fields';
 import { CloneFlags } from './flags';
 import { signalName, signalNumber, SIGNALS, type SignalLike } from './signals';
 import { validateAbortSignal, validateObject, validateSignal } from './validate';
@@ -101,6 +102,8 @@ function signalForInit(pid: number, signal: number): number {
  * synchronously or not at all, makes none.
  */
 export class ExitLatch {
+  /** The env's field array, where the addon leaves the handle's and the exit's numbers. */
+  readonly views: FieldViews;
   info: ExitInfo | null = null;
   /** The signal the first kill() asked for. */
   killedWith = 0;
@@ -116,7 +119,8 @@ export class ExitLatch {
   private made: Promise<ExitInfo> | undefined;
   private resolve: ((info: ExitInfo) => void) | undefined;
 
-  constructor(retained?: unknown, cleanup?: () => Promise<void> | undefined) {
+  constructor(fields: Float64Array, retained?: unknown, cleanup?: () => Promise<void> | undefined) {
+    this.views = fieldViews(fields);
     this.retained = retained;
     this.cleanup = cleanup;
   }
@@ -142,9 +146,10 @@ export class ExitLatch {
     this.resolve?.(info);
   }
 
-  readonly onExit = (exit: NativeExit): void => {
+  /** Called by the addon once the child is reaped, with the exit in the fields. */
+  readonly onExit = (): void => {
     this.retained = undefined;
-    const info = (this.info = toExitInfo(exit, this.killedWith));
+    const info = (this.info = toExitInfo(readExit(this.views), this.killedWith));
     const cleaning = this.cleanup?.();
     // A cleanup that fails (a cgroup someone else holds) must not lose the exit.
     if (cleaning === undefined) this.settle(info);
@@ -185,6 +190,7 @@ export class Child implements AsyncDisposable {
   readonly cgroup: string | null;
   readonly #handle: NativeChildHandle;
   readonly #exit: ExitLatch;
+  readonly #pidfd: number | null;
 
   /** @internal Made by spawn() and clone(). */
   constructor(handle: NativeChildHandle, exit: ExitLatch, cgroup: string | null = null) {
@@ -192,13 +198,16 @@ export class Child implements AsyncDisposable {
     markChild(this);
     this.cgroup = cgroup;
     this.#exit = exit;
-    this.pid = handle.pid;
-    this.flags = new CloneFlags(handle.flags, handle.exitSignal);
-    this.syscall = handle.syscall;
-    this.tls = handle.tls ?? null;
+    // The addon left them in the fields as it made the handle.
+    const fields = readHandle(exit.views);
+    this.pid = fields.pid;
+    this.#pidfd = fields.pidfd;
+    this.flags = new CloneFlags(fields.flags, fields.exitSignal);
+    this.syscall = fields.syscall;
+    this.tls = fields.tls;
     // Slot 0 is written by Node, slots 1 and 2 read; above them a slot
     // is a socket pair, read and written (a Duplex).
-    this.stdio = (handle.stdio ?? []).map((fd, slot) =>
+    this.stdio = fields.stdio.map((fd, slot) =>
       fd === null
         ? null
         : new Socket({ fd, readable: slot !== 0, writable: slot === 0 || slot > 2 }),
@@ -215,7 +224,7 @@ export class Child implements AsyncDisposable {
   /** The child's pidfd while it is unreaped; null after, and for a thread (joined through its TID word). */
   get pidfd(): number | null {
     checkChildThis(this, 'pidfd');
-    return this.#exit.info === null ? this.#handle.pidfd : null;
+    return this.#exit.info === null ? this.#pidfd : null;
   }
 
   /** The exit, once reaped; else null. */

@@ -17,6 +17,7 @@ import {
 import type { SignalLike } from './signals';
 import { isTask, packTaskPlan, type Task, TASK_PLAN_FIELDS } from './tasks';
 import { exitSignalOption, validateKeys, validateObject } from './validate';
+import { fieldViews, readExit } from './exit-fields';
 
 /** Options of clone(): the flags, the stack and TLS the library makes, the exit signal. */
 export interface CloneOptions {
@@ -105,8 +106,9 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
   const { data, payload, word } = work.plan;
   // The elements sumArray reads live as long as the child may read them:
   // native code holds the latch until the exit, whoever holds the Child.
-  const exit = new ExitLatch(data);
-  return new Child(addon().cloneTask(fields, exit.onExit, data, payload, word), exit);
+  const binding = addon();
+  const exit = new ExitLatch(binding.fields, data);
+  return new Child(binding.cloneTask(fields, exit.onExit, data, payload, word), exit);
 }
 
 /**
@@ -119,6 +121,8 @@ export function clone(work: Task, options: CloneOptions = {}): Child {
 export function cloneSync(work: Task, options: CloneOptions = {}): ExitInfo {
   const fields = packPlan(work, options);
   const { data, payload, word } = work.plan;
+  const binding = addon();
+  binding.cloneTaskSync(fields, data, payload, word);
   // Nothing can kill the child before it is joined: no kill() to report.
-  return toExitInfo(addon().cloneTaskSync(fields, data, payload, word), 0);
+  return toExitInfo(readExit(fieldViews(binding.fields)), 0);
 }

@@ -26,14 +26,14 @@ export function spawnPlanned(plan: SpawnPlan): Child {
   refuseUnsafeExitSignal(plan.flags.exitSignalNumber);
   const binding = addon();
   if (plan.container === null) {
-    const exit = new ExitLatch();
+    const exit = new ExitLatch(binding.fields);
     return new Child(binding.spawn(plan.native, exit.onExit), exit);
   }
   // Resources last, once every option is known good: the cgroup and the
   // pidfd to enter. The fds close as soon as the child is cloned; the cgroup
   // goes after the reap, before wait() resolves.
   const resources = acquireContainer(plan.container);
-  const exit = new ExitLatch(undefined, () => resources.cgroup?.remove());
+  const exit = new ExitLatch(binding.fields, undefined, () => resources.cgroup?.remove());
   try {
     const handle = binding.spawn({ ...plan.native, container: resources.native }, exit.onExit);
     return new Child(handle, exit, resources.cgroup?.dir ?? null);

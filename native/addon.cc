@@ -16,6 +16,7 @@
 #include "child_handle.h"
 #include "clone_call.h"
 #include "errors.h"
+#include "handle_fields.h"
 #include "options.h"
 #include "probe.h"
 #include "spawn.h"
@@ -48,13 +49,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
                                            plan.kill_at_exit, info[1].As<Napi::Function>());
   // Not an object: a throw, or an env that is ending (the child is gone).
   if (env.IsExceptionPending() || !handle.IsObject()) return env.Undefined();
-  // Our ends of the pipes go to JS, which wraps them in streams.
-  Napi::Array stdio = Napi::Array::New(env, plan.parent_ends.size());
-  for (size_t i = 0; i < plan.parent_ends.size(); i++) {
-    int fd = plan.parent_ends[i].Release();
-    stdio.Set(static_cast<uint32_t>(i), fd >= 0 ? Napi::Number::New(env, fd) : env.Null());
-  }
-  handle.As<Napi::Object>().Set("stdio", stdio);
+  // Our ends of the pipes go to JS, which wraps them in streams. (The
+  // fields are there: the handle was just made with them.)
+  double* f = env.GetInstanceData<AddonData>()->Fields();
+  if (f == nullptr) return env.Undefined();
+  f[fields::kHandleStdioCount] = static_cast<double>(plan.parent_ends.size());
+  for (size_t i = 0; i < plan.parent_ends.size(); i++)
+    f[fields::kHandleStdio + i] = plan.parent_ends[i].Release();
   return handle;
 }
 
@@ -151,10 +152,19 @@ Napi::Value TeardownChildren(const Napi::CallbackInfo& info) {
 
 AddonData::AddonData() : poller(ChildHandle::OnPidfdReadable) {}
 
+double* AddonData::Fields() {
+  if (field_array.IsEmpty()) return nullptr;
+  Napi::Float64Array array = field_array.Value();
+  if (array.IsEmpty() || array.ElementLength() < static_cast<size_t>(fields::kCount)) return nullptr;
+  return array.Data();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData(data);
   data->child_constructor = Napi::Persistent(ChildHandle::Define(env));
+  Napi::Float64Array field_array = Napi::Float64Array::New(env, fields::kCount);
+  data->field_array = Napi::Persistent(field_array);
   env.AddCleanupHook(CleanupEnv, data);
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
@@ -166,6 +176,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
   exports.Set("probeSupport", ProbeSupport(env));
+  exports.Set("fields", field_array);
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(PageSize())));
   exports.Set("taskPlanFields", TaskPlanFieldNames(env));
   return exports;

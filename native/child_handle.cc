@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "handle_fields.h"
 #include "monotonic_clock.h"
 #include "reap.h"
 #include "task_result.h"
@@ -31,6 +32,27 @@ void AbandonProcess(int pidfd) {
   if (pidfd < 0) return;
   KillAndReap(P_PIDFD, pidfd);
   close(pidfd);
+}
+
+// The exit JS reads from the fields (handle_fields.h).
+void ExitFieldsTo(double* f, pid_t pid, const ExitRecord& exit) {
+  f[fields::kPid] = pid;
+  f[fields::kExitCode] = exit.exit_code;
+  f[fields::kSignal] = exit.signal;
+  f[fields::kCoreDumped] = exit.core_dumped ? 1 : 0;
+  const rusage& u = exit.usage;
+  double* r = &f[fields::kRusage];
+  r[0] = Microseconds(u.ru_utime);
+  r[1] = Microseconds(u.ru_stime);
+  r[2] = static_cast<double>(u.ru_maxrss);
+  r[3] = static_cast<double>(u.ru_minflt);
+  r[4] = static_cast<double>(u.ru_majflt);
+  r[5] = static_cast<double>(u.ru_inblock);
+  r[6] = static_cast<double>(u.ru_oublock);
+  r[7] = static_cast<double>(u.ru_nvcsw);
+  r[8] = static_cast<double>(u.ru_nivcsw);
+  f[fields::kElapsedMs] = static_cast<double>(exit.elapsed_ns) / 1e6;
+  f[fields::kIsTask] = 0;
 }
 
 }  // namespace
@@ -96,17 +118,22 @@ ChildHandle* ChildHandle::Construct(Napi::Env env, Napi::Object* object, const C
   *object = data->child_constructor.New({});
   if (env.IsExceptionPending() || object->IsEmpty()) return nullptr;
   ChildHandle* self = Unwrap(*object);
-  if (self == nullptr) return nullptr;
+  // The fields go to JS with the handle; without them (a detached array)
+  // there is no handle to give.
+  double* f = data->Fields();
+  if (self == nullptr || f == nullptr) return nullptr;
   self->pid_ = outcome.pid;
   self->pidfd_ = outcome.pidfd;
   self->started_ns_ = outcome.started_ns;
   self->on_exit_ = Napi::Persistent(on_exit);
   self->data_ = data;
-  object->Set("pid", Napi::Number::New(env, outcome.pid));
-  object->Set("pidfd", outcome.pidfd >= 0 ? Napi::Number::New(env, outcome.pidfd) : env.Null());
-  object->Set("flags", Napi::BigInt::New(env, flags));
-  object->Set("exitSignal", Napi::Number::New(env, exit_signal));
-  object->Set("syscall", Napi::String::New(env, outcome.via == CloneVia::kClone3 ? "clone3" : "clone"));
+  f[fields::kHandlePid] = outcome.pid;
+  f[fields::kHandlePidfd] = outcome.pidfd;
+  fields::StoreBits(&f[fields::kHandleFlags], flags);
+  f[fields::kHandleExitSignal] = exit_signal;
+  f[fields::kHandleClone3] = outcome.via == CloneVia::kClone3 ? 1 : 0;
+  f[fields::kHandleHasTls] = 0;
+  f[fields::kHandleStdioCount] = 0;
   self->Ref();  // alive until reaped, whether or not JS keeps the handle
   data->live_children.insert(self);
   return self;
@@ -146,7 +173,11 @@ Napi::Value ChildHandle::CreateTask(Napi::Env env, const CloneOutcome& outcome, 
   self->has_task_ = true;
   self->task_ = resources;
   self->thread_ = (flags & CLONE_THREAD) != 0;
-  if (resources.tls.map != nullptr) object.Set("tls", Napi::BigInt::New(env, resources.tls.tcb()));
+  if (resources.tls.map != nullptr) {
+    double* f = self->data_->Fields();
+    f[fields::kHandleHasTls] = 1;
+    fields::StoreBits(&f[fields::kHandleTls], resources.tls.tcb());
+  }
   return self->Watch(env) ? object : env.Undefined();
 }
 
@@ -310,26 +341,25 @@ void ChildHandle::Release() {
   }
 }
 
-Napi::Object ExitObject(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result) {
-  Napi::Object out = Napi::Object::New(env);
-  ExitFieldsInto(env, pid, exit, out);
-  if (task_result != nullptr) TaskResultInto(env, *task_result, out);
-  return out;
-}
-
-Napi::Object ChildHandle::ExitObject(Napi::Env env) const {
-  return lc::ExitObject(env, pid_, exit_, has_task_result_ ? &task_result_ : nullptr);
+bool ExitToFields(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  double* f = data != nullptr ? data->Fields() : nullptr;
+  if (f == nullptr) return false;
+  ExitFieldsTo(f, pid, exit);
+  if (task_result != nullptr) TaskResultFields(*task_result, f);
+  return true;
 }
 
 void ChildHandle::NotifyExit(Napi::Env env, Napi::Object self, bool from_event_loop) {
   if (on_exit_.IsEmpty()) return;
   Napi::FunctionReference callback = std::move(on_exit_);
-  Napi::Object info = ExitObject(env);
+  // Read by the callback at once, before anything else can write them.
+  if (!ExitToFields(env, pid_, exit_, has_task_result_ ? &task_result_ : nullptr)) return;
   if (from_event_loop) {
     // MakeCallback, so that promise reactions run after it as after any I/O.
-    callback.MakeCallback(self, {info});
+    callback.MakeCallback(self, {});
   } else {
-    callback.Call(self, {info});
+    callback.Call(self, {});
   }
 }
 
@@ -418,10 +448,10 @@ bool ChildHandle::FinishNow(Napi::Env env, Napi::Object self, bool kill) {
   return true;
 }
 
+// The exit reaches JS through the exit callback, as it would from the loop.
 Napi::Value ChildHandle::WaitSync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!FinishNow(env, info.This().As<Napi::Object>(), false)) return env.Undefined();
-  return ExitObject(env);
+  FinishNow(info.Env(), info.This().As<Napi::Object>(), false);
+  return info.Env().Undefined();
 }
 
 Napi::Value ChildHandle::Close(const Napi::CallbackInfo& info) {

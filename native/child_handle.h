@@ -31,10 +31,11 @@ void RecordExit(const siginfo_t& info, const rusage& usage, ExitRecord* exit);
 // pid, exitCode, signal, coreDumped, rusage and elapsedMs on `out`.
 void ExitFieldsInto(Napi::Env env, pid_t pid, const ExitRecord& exit, Napi::Object out);
 
-// The exit object on_exit receives and waitSync returns: the fields above,
-// and a task's result when `task_result` is given. cloneTaskSync returns it
-// too, so a fused clone+join reports exactly what waitSync does.
-Napi::Object ExitObject(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result);
+// Writes the exit JS reads (lib/exit-fields.ts) into the env's fields: the
+// fields above, and a task's result when `task_result` is given. The exit
+// callback and cloneTaskSync both leave it there, so a fused clone+join
+// reports exactly what waitSync does. False when the env has no fields.
+bool ExitToFields(Napi::Env env, pid_t pid, const ExitRecord& exit, const TaskBlock* task_result);
 
 // The native side of a Child. It watches the pidfd from birth, so a child
 // that exits is reaped whether or not JS awaits it, and holds a strong
@@ -93,7 +94,6 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle> {
   void MarkReapedElsewhere();
   // `self` is the wrapper, held by the caller while on_exit runs.
   void NotifyExit(Napi::Env env, Napi::Object self, bool from_event_loop);
-  Napi::Object ExitObject(Napi::Env env) const;
 
   pid_t pid_ = -1;
   int pidfd_ = -1;

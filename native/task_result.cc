@@ -1,49 +1,61 @@
 #include "task_result.h"
 
+#include "handle_fields.h"
 #include "policy.h"
 
 namespace lc {
 namespace {
 
+using fields::ValueOut;
+
 // What the sharing probe saw from inside the child; see sharing-probe.ts.
-Napi::Object SharingObject(Napi::Env env, const SharingProbe& p) {
-  Napi::Object sharing = Napi::Object::New(env);
-  sharing.Set("tgid", static_cast<double>(p.tgid));
-  sharing.Set("ppid", static_cast<double>(p.ppid));
-  sharing.Set("semopErrno", static_cast<double>(p.semop_errno));
-  Napi::Array inodes = Napi::Array::New(env, policy::kNamespaceCount);
-  for (int i = 0; i < policy::kNamespaceCount; i++) inodes.Set(i, static_cast<double>(p.ns_inode[i]));
-  sharing.Set("nsInodes", inodes);
-  return sharing;
+void SharingFields(const SharingProbe& p, double* detail) {
+  detail[0] = static_cast<double>(p.tgid);
+  detail[1] = static_cast<double>(p.ppid);
+  detail[2] = static_cast<double>(p.semop_errno);
+  for (int i = 0; i < policy::kNamespaceCount; i++) detail[3 + i] = static_cast<double>(p.ns_inode[i]);
 }
 
 // tasks.probe(): who the child is, as the kernel sees it.
-Napi::Object ProbeObject(Napi::Env env, const TaskProbe& p) {
-  Napi::Object probe = Napi::Object::New(env);
-  probe.Set("pid", static_cast<double>(p.pid));
-  probe.Set("tid", static_cast<double>(p.tid));
-  probe.Set("tgid", static_cast<double>(p.pid));
-  probe.Set("ppid", static_cast<double>(p.ppid));
-  probe.Set("uid", static_cast<double>(p.uid));
-  probe.Set("gid", static_cast<double>(p.gid));
-  probe.Set("threadPointer", Napi::BigInt::New(env, p.thread_pointer));
-  probe.Set("stackPointer", Napi::BigInt::New(env, p.stack_pointer));
-  return probe;
+void ProbeFields(const TaskProbe& p, double* detail) {
+  detail[0] = static_cast<double>(p.pid);
+  detail[1] = static_cast<double>(p.tid);
+  detail[2] = static_cast<double>(p.ppid);
+  detail[3] = static_cast<double>(p.uid);
+  detail[4] = static_cast<double>(p.gid);
+  fields::StoreBits(&detail[5], p.thread_pointer);
+  fields::StoreBits(&detail[6], p.stack_pointer);
+}
+
+ValueOut ValueFields(const TaskBlock& block, double* f) {
+  if (block.kind == TaskKind::kProbeSharing) {
+    SharingFields(block.sharing, &f[fields::kDetail]);
+    return ValueOut::kSharing;
+  }
+  if (block.kind == TaskKind::kProbe) {
+    ProbeFields(block.probe, &f[fields::kDetail]);
+    return ValueOut::kProbe;
+  }
+  switch (block.value_kind) {
+    case ValueKind::kNone: break;
+    case ValueKind::kNumber: f[fields::kValue] = block.value.number; return ValueOut::kNumber;
+    case ValueKind::kBigInt64:
+      fields::StoreBits(&f[fields::kValue], static_cast<uint64_t>(block.value.i64));
+      return ValueOut::kBigInt64;
+    case ValueKind::kBigUint64:
+      fields::StoreBits(&f[fields::kValue], block.value.u64);
+      return ValueOut::kBigUint64;
+  }
+  return ValueOut::kNone;
 }
 
 }  // namespace
 
-void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out) {
-  out.Set("cancelled", Napi::Boolean::New(env, block.cancelled != 0));
-  if (!block.done) return;
-  switch (block.value_kind) {
-    case ValueKind::kNone: break;
-    case ValueKind::kNumber: out.Set("value", Napi::Number::New(env, block.value.number)); break;
-    case ValueKind::kBigInt64: out.Set("value", Napi::BigInt::New(env, block.value.i64)); break;
-    case ValueKind::kBigUint64: out.Set("value", Napi::BigInt::New(env, block.value.u64)); break;
-  }
-  if (block.kind == TaskKind::kProbeSharing) out.Set("value", SharingObject(env, block.sharing));
-  if (block.kind == TaskKind::kProbe) out.Set("value", ProbeObject(env, block.probe));
+void TaskResultFields(const TaskBlock& block, double* f) {
+  f[fields::kIsTask] = 1;
+  f[fields::kCancelled] = block.cancelled != 0 ? 1 : 0;
+  const ValueOut kind = block.done ? ValueFields(block, f) : ValueOut::kNone;
+  f[fields::kValueKind] = static_cast<double>(kind);
 }
 
 }  // namespace lc

@@ -1,14 +1,13 @@
-// A task's result, from its block into the exit object JS receives.
+// A task's result, from its block into the exit fields JS reads.
 #pragma once
-
-#include <napi.h>
 
 #include "tasks.h"
 
 namespace lc {
 
-// Sets `cancelled` and, for a task that finished, `value` on `out`: a
-// number, a bigint, tasks.probe()'s report or the sharing probe's marks.
-void TaskResultInto(Napi::Env env, const TaskBlock& block, Napi::Object out);
+// Writes the cancelled mark and, for a task that finished, its value into
+// `exit_fields` (handle_fields.h): a number, a bigint, tasks.probe()'s
+// report or the sharing probe's marks.
+void TaskResultFields(const TaskBlock& block, double* exit_fields);
 
 }  // namespace lc

@@ -75,7 +75,8 @@ Napi::Value CloneTaskSync(const Napi::CallbackInfo& info) {
     ThrowCloneError(env, err, "waitid", nullptr, 0);
     return env.Undefined();
   }
-  return ExitObject(env, outcome.pid, exit, &result);
+  ExitToFields(env, outcome.pid, exit, &result);
+  return env.Undefined();
 }
 
 }  // namespace lc

@@ -1,8 +1,17 @@
 // Issue 16: what a Child costs. Its promise is made only when someone
-// waits; one poller per environment watches every child's pidfd. Each claim
-// is counted (promises made, syscalls made), never timed.
-import { spawn } from '../lib';
+// waits; one poller per environment watches every child's pidfd; the
+// handle's and the exit's numbers come in one typed array, made into
+// objects in JS. Each claim is counted or compared, never timed.
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { clone, type ExitInfo, presets, type Rusage, spawn, type TaskProbe, tasks } from '../lib';
 import { DIST, itWith, runNodeScript, traceSyscalls } from './helpers';
+
+const BINDING = join(__dirname, '..', 'dist', 'binding.js');
+/** Where a new handle's pid sits in the fields (native/handle_fields.h: after the exit's 29 slots). */
+const HANDLE_PID = 29;
 
 /** Runs `body` in a Node of its own with `promises()`: the promises made since the hook was enabled. */
 function countingPromises(body: string): string {
@@ -145,5 +154,139 @@ worker.once('message', async (pids) => {
   console.log(exit.exitCode, alive.length);
 });`);
     expect(out.trim()).toBe('5 0');
+  });
+});
+
+describe('the handle and the exit come through one array of numbers, built in JS', () => {
+  const EXIT_KEYS = ['pid', 'exitCode', 'signal', 'coreDumped', 'rusage', 'elapsedMs'];
+  const RUSAGE_KEYS = [
+    'userCPUTime',
+    'systemCPUTime',
+    'maxRSS',
+    'minorPageFault',
+    'majorPageFault',
+    'fsRead',
+    'fsWrite',
+    'voluntaryContextSwitches',
+    'involuntaryContextSwitches',
+  ];
+
+  function expectShape(exit: ExitInfo, keys: string[]): void {
+    expect(Object.keys(exit)).toEqual(keys);
+    expect(Object.keys(exit.rusage)).toEqual(RUSAGE_KEYS);
+    for (const key of RUSAGE_KEYS) {
+      const n = exit.rusage[key as keyof Rusage];
+      expect(Number.isInteger(n) && n >= 0).toBe(true);
+    }
+    expect(exit.elapsedMs).toBeGreaterThan(0);
+  }
+
+  it('an exit code, from wait() and from waitSync(): the same fields', async () => {
+    const waited = spawn('/bin/sh', ['-c', 'exit 7'], { stdio: 'ignore' });
+    const exit = await waited.wait();
+    expectShape(exit, EXIT_KEYS);
+    expect(exit).toMatchObject({ pid: waited.pid, exitCode: 7, signal: null, coreDumped: false });
+    const synced = spawn('/bin/sh', ['-c', 'exit 255'], { stdio: 'ignore' });
+    const syncExit = synced.waitSync();
+    expectShape(syncExit, EXIT_KEYS);
+    expect(syncExit).toMatchObject({ pid: synced.pid, exitCode: 255, signal: null });
+    expect(synced.exitInfo).toBe(syncExit);
+  });
+
+  it('a signal, and a core dump', () => {
+    const killed = spawn('sleep', ['30'], { stdio: 'ignore' });
+    killed.kill('SIGKILL');
+    expect(killed.waitSync()).toMatchObject({
+      exitCode: null,
+      signal: 'SIGKILL',
+      coreDumped: false,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'linux-clone-core-'));
+    try {
+      const dumped = spawn('/bin/sh', ['-c', 'ulimit -c unlimited; kill -SEGV $$'], {
+        stdio: 'ignore',
+        cwd: dir,
+      }).waitSync();
+      expectShape(dumped, EXIT_KEYS);
+      expect(dumped).toMatchObject({ exitCode: null, signal: 'SIGSEGV', coreDumped: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rusage counts what the child did', () => {
+    const exit = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'], {
+      stdio: 'ignore',
+    }).waitSync();
+    expect(exit.rusage.userCPUTime + exit.rusage.systemCPUTime).toBeGreaterThan(0);
+    expect(exit.rusage.maxRSS).toBeGreaterThan(0);
+    expect(exit.rusage.minorPageFault).toBeGreaterThan(0);
+  });
+
+  it('task results: a number, a signed and an unsigned bigint, a probe, a cancel', async () => {
+    const KEYS = [...EXIT_KEYS, 'value'];
+    const sum = clone(tasks.sumArray(Float64Array.from([1.5, 2.25]))).waitSync();
+    expectShape(sum, KEYS);
+    expect(sum.value).toBe(3.75);
+    const signed = BigInt64Array.from([-(2n ** 62n), -(2n ** 62n), 1n]);
+    expect(clone(tasks.sumArray(signed), { flags: presets.thread }).waitSync().value).toBe(
+      -(2n ** 63n) + 1n,
+    );
+    const unsigned = BigUint64Array.from([2n ** 64n - 2n, 1n]);
+    expect((await clone(tasks.sumArray(unsigned)).wait()).value).toBe(2n ** 64n - 1n);
+    const child = clone(tasks.probe(), { flags: presets.thread.with('SETTLS'), tls: 'new' });
+    const probe = child.waitSync();
+    const seen = probe.value as TaskProbe;
+    expect(Object.keys(seen)).toEqual([
+      'pid',
+      'tid',
+      'tgid',
+      'ppid',
+      'uid',
+      'gid',
+      'threadPointer',
+      'stackPointer',
+    ]);
+    expect(seen).toMatchObject({ pid: process.pid, tid: child.pid, tgid: process.pid });
+    expect(seen.threadPointer).toBe(child.tls);
+    expect(typeof seen.stackPointer).toBe('bigint');
+    const sleeper = clone(tasks.sleep(30000), { flags: presets.thread });
+    sleeper.kill('SIGTERM');
+    const cancelled = sleeper.waitSync();
+    expectShape(cancelled, EXIT_KEYS);
+    expect(cancelled).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
+    expect(clone(tasks.exit(9)).waitSync()).toMatchObject({ exitCode: 9, signal: null });
+  });
+
+  it('the native handle carries no properties, and its exit callback gets no object', () => {
+    const out = runNodeScript(`
+const { addon } = require(${JSON.stringify(BINDING)});
+const binding = addon();
+const plan = { file: '/bin/sh', argv: ['/bin/sh', '-c', 'exit 4'], envp: [], stdio: ['ignore', 'ignore', 'ignore'],
+  flags: 0x4000n | 0x100n | 0x1000n, exitSignal: 17, pdeathsig: 0, setsid: false };
+let args;
+const handle = binding.spawn(plan, (...given) => { args = given; });
+const pid = binding.fields[${HANDLE_PID}];
+const returned = handle.waitSync();
+console.log(Object.keys(handle).length, returned, args.length, binding.fields[0] === pid, binding.fields[1]);`);
+    expect(out.trim()).toBe('0 undefined 0 true 4');
+  });
+
+  it("the handle's pid, pidfd, flags, syscall and stdio ends are the kernel's", () => {
+    const child = spawn('/bin/cat', [], { stdio: ['pipe', 'pipe', 'ignore', 'pipe'] });
+    try {
+      // Our child (its cmdline may still be empty: a vfork parent runs on
+      // while exec sets the new program's arguments up).
+      expect(readFileSync(`/proc/${child.pid}/status`, 'utf8')).toMatch(
+        new RegExp(`^PPid:\\s+${process.pid}$`, 'm'),
+      );
+      expect(readlinkSync(`/proc/self/fd/${child.pidfd}`)).toBe('anon_inode:[pidfd]');
+      expect(child.flags.has('PIDFD')).toBe(true);
+      expect(['clone3', 'clone']).toContain(child.syscall);
+      expect(child.stdio.map((s) => s === null)).toEqual([false, false, true, false]);
+      expect(child.tls).toBeNull();
+    } finally {
+      child.close();
+    }
   });
 });

@@ -69,7 +69,9 @@ describe('the addon’s boundary', () => {
     );
     expect(
       direct(
-        `() => { const child = addon.spawn(spawnPlan({}), () => {}); const exit = child.waitSync(); return [child.flags.toString(16), exit.exitCode]; }`,
+        // The handle's flags (slot 31) and the exit's code (slot 1) come in
+        // addon.fields (native/handle_fields.h).
+        `() => { const child = addon.spawn(spawnPlan({}), () => {}); const flags = new BigUint64Array(addon.fields.buffer)[31]; child.waitSync(); return [flags.toString(16), addon.fields[1]]; }`,
       ),
     ).toEqual(['1000', 0]);
   });
