@@ -24,6 +24,7 @@ export const PLAN_RING = [
   'namespaces',
   'policy',
   'signals',
+  'spawn-flags',
   'spawn-plan',
   'syscall-aliases',
   'syscall-table',

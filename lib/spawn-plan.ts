@@ -1,6 +1,6 @@
 // The spawn plan: spawn's options validated, the program found, and the
-// flags computed from the policy table, as the NativeSpawnPlan the addon
-// takes. Plan ring: spawn.ts acquires the container's resources and clones.
+// flags worked out (spawn-flags.ts), as the NativeSpawnPlan the addon takes.
+// Plan ring: spawn.ts acquires the container's resources and clones.
 import { accessSync, constants as fsConstants, fstatSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -15,18 +15,11 @@ import {
   planContainer,
 } from './container-plan';
 import { codedError, invalidValue } from './errors';
-import { CloneFlags, type FlagsLike } from './flags';
+import type { CloneFlags, FlagsLike } from './flags';
+import { MAX_STDIO_SLOTS } from './policy';
+import type { SignalLike } from './signals';
+import { requestedFlags, spawnFlags } from './spawn-flags';
 import {
-  brokenRefusal,
-  describeRefusal,
-  FAST_PATH_FLAGS,
-  MAX_STDIO_SLOTS,
-  OWN_MEMORY_OPTIONS,
-  SPAWN_ADDED,
-} from './policy';
-import { type SignalLike, SIGNALS } from './signals';
-import {
-  exitSignalOption,
   refuseRevokedProxy,
   validateBoolean,
   validateInteger,
@@ -154,57 +147,6 @@ export interface SpawnPlan {
   readonly container: ContainerPlan | null;
   /** The flags passed to the kernel, with the exit signal. */
   readonly flags: CloneFlags;
-}
-
-/** The flags the caller asked for, with those the policy table refuses for spawn refused. */
-function requestedFlags(options: SpawnOptions): CloneFlags {
-  const flags = options.flags === undefined ? new CloneFlags(0n) : CloneFlags.from(options.flags);
-  const refusal = brokenRefusal('spawn', (flag) => flags.has(flag));
-  if (refusal !== undefined) {
-    throw codedError(new RangeError(describeRefusal('spawn', refusal)), 'ERR_INVALID_CLONE_FLAGS');
-  }
-  return flags;
-}
-
-/** "a, b or c" */
-function orList(items: readonly string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
-}
-
-/** The flags passed to the kernel for an exec child. */
-function spawnFlags(
-  options: SpawnOptions,
-  requested: CloneFlags,
-  container: ContainerPlan | null,
-): CloneFlags {
-  let flags = requested;
-  const needsOwnMemory = container?.needsOwnMemory === true;
-  const fastPath =
-    options.fastPath === undefined
-      ? !needsOwnMemory
-      : validateBoolean('options.fastPath', options.fastPath);
-  // The fast path: the child borrows Node's address space (CLONE_VM) and this
-  // thread sleeps (CLONE_VFORK) until the child execs, so no page table is
-  // copied whatever Node's RSS. It is dropped where Node must act while the
-  // child waits (id maps, time offsets), or where the child enters
-  // namespaces, which a process sharing Node's memory may not.
-  if (fastPath && needsOwnMemory) {
-    throw codedError(
-      new TypeError(
-        `options.fastPath cannot be true with ${orList(OWN_MEMORY_OPTIONS)}: the child must not share Node's memory`,
-      ),
-      'ERR_INCOMPATIBLE_OPTION_PAIR',
-    );
-  }
-  if (fastPath) flags = flags.with(...FAST_PATH_FLAGS);
-  if (container !== null)
-    flags = flags.without(...container.removeFlags).with(...container.addFlags);
-  flags = flags.with(...SPAWN_ADDED);
-  const exitSignal = exitSignalOption(
-    options.exitSignal,
-    flags.exitSignalNumber || SIGNALS.SIGCHLD,
-  );
-  return flags.withExitSignal(exitSignal).check();
 }
 
 function isExecutableFile(path: string): 'yes' | 'denied' | 'no' {
