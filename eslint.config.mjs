@@ -18,6 +18,7 @@ export const PLAN_RING = [
   'child-brand',
   'clone-error',
   'container-plan',
+  'environment',
   'errors',
   'explain',
   'flags',

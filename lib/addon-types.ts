@@ -8,7 +8,8 @@ export type NativeStdioSlot = 'pipe' | 'socket' | 'ignore' | 'close' | number;
 export interface NativeSpawnPlan {
   file: string;
   argv: string[];
-  envp: string[];
+  /** KEY=value strings; null: the process's own environment (environ), which the child's execve reads in place. */
+  envp: string[] | null;
   cwd?: string;
   /** 'pipe', 'socket' (a socketpair, as Node's pipes), 'ignore' (/dev/null), 'close', or a parent fd the child gets at that slot. */
   stdio: NativeStdioSlot[];

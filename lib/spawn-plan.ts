@@ -1,6 +1,7 @@
-// The spawn plan: spawn's options validated, the program found, and the
-// flags worked out (spawn-flags.ts), as the NativeSpawnPlan the addon takes.
-// Plan ring: spawn.ts acquires the container's resources and clones.
+// The spawn plan: spawn's options validated, the program found, the flags
+// (spawn-flags.ts) and the environment (environment.ts) worked out, as the
+// NativeSpawnPlan the addon takes. Plan ring: spawn.ts acquires the
+// container's resources and clones.
 import { accessSync, constants as fsConstants, fstatSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import {
   type ContainerPlan,
   planContainer,
 } from './container-plan';
+import { childEnvironment } from './environment';
 import { codedError, invalidValue } from './errors';
 import type { CloneFlags, FlagsLike } from './flags';
 import { MAX_STDIO_SLOTS } from './policy';
@@ -57,7 +59,13 @@ export interface SpawnOptions extends ContainerOptions {
   argv0?: string;
   /** The child's working directory; a failing chdir rejects with syscall 'chdir'. */
   cwd?: string | URL;
-  /** The child's whole environment; default process.env. Entries whose value is undefined are left out. */
+  /**
+   * The child's whole environment; default process.env. Entries whose value
+   * is undefined are left out. Without it, in the main thread, while
+   * process.env is Node's own (not reassigned), the child gets the process's
+   * environment as the C library holds it, with no copy made: what
+   * process.env shows, and a value that is not UTF-8 passes byte for byte.
+   */
   env?: Record<string, string | undefined>;
   /**
    * Per slot: 'pipe' (a Node stream: slot 0 a pipe Node writes, slots 1
@@ -159,10 +167,10 @@ function isExecutableFile(path: string): 'yes' | 'denied' | 'no' {
   }
 }
 
-/** execvp's search, done in the parent: the child must not allocate or search. */
+/** execvp's search, done in the parent: the child must not allocate or search. `path` is called for a bare name only. */
 function findProgram(
   file: string,
-  env: Record<string, string | undefined>,
+  path: () => string | undefined,
   cwd: string | undefined,
 ): string {
   if (file.includes('/')) return file;
@@ -171,7 +179,7 @@ function findProgram(
   if (Buffer.byteLength(file) > NAME_MAX)
     throw makeSystemError(-osConstants.errno.ENAMETOOLONG, 'execve', file);
   let denied: string | undefined;
-  for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
+  for (const dir of (path() ?? DEFAULT_PATH).split(delimiter)) {
     // An empty or relative PATH entry means the child's cwd, as in execvp.
     const candidate = join(resolve(cwd ?? '.', dir || '.'), file);
     const found = isExecutableFile(candidate);
@@ -180,19 +188,6 @@ function findProgram(
   }
   if (denied !== undefined) return denied; // execve reports the EACCES
   throw makeSystemError(-osConstants.errno.ENOENT, 'execve', file);
-}
-
-function environment(env: unknown): { vars: Record<string, string | undefined>; envp: string[] } {
-  const vars = env === undefined ? process.env : validateObject('options.env', env);
-  const envp: string[] = [];
-  for (const [key, value] of Object.entries(vars)) {
-    if (value === undefined) continue;
-    const text = validateString(`options.env[${JSON.stringify(key)}]`, value);
-    if (key.includes('=') || key.includes('\0'))
-      throw invalidValue('options.env', 'keys must not contain "=" or NUL', key);
-    envp.push(`${key}=${text}`);
-  }
-  return { vars: vars as Record<string, string | undefined>, envp };
 }
 
 function stdioSlots(stdio: unknown): NativeStdioSlot[] {
@@ -289,13 +284,13 @@ export function planSpawn(
   const flags = spawnFlags(options, requested, container);
   const cwd = cwdOption(options.cwd);
   const argv0 = options.argv0 === undefined ? file : validateString('options.argv0', options.argv0);
-  const { vars, envp } = environment(options.env);
+  const environment = childEnvironment(options.env);
   const processShape = processOptions(options);
   const stdio = stdioSlots(options.stdio);
   const native: NativeSpawnPlan = {
-    file: findProgram(file, vars, cwd),
+    file: findProgram(file, environment.path, cwd),
     argv: [argv0, ...argv],
-    envp,
+    envp: environment.envp,
     cwd,
     stdio,
     flags: flags.bits,

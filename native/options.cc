@@ -487,6 +487,24 @@ bool ReadSyncStreams(Napi::Env env, Napi::Object controls, SpawnPlan* plan,
   return true;
 }
 
+// plan.envp: KEY=value strings, or null for the process's own environment.
+// That is the C library's environ, which the child's execve reads in place:
+// nothing is copied or re-encoded. A thread that calls setenv meanwhile (a
+// Worker with SHARE_ENV writing process.env, or native code) races with that
+// execve as it would with posix_spawn(..., environ): the child may then see
+// the old array or fail its exec with EFAULT; Node itself never reads it.
+bool ReadEnvironment(Napi::Env env, Napi::Object object, SpawnPlan* plan) {
+  Napi::Value value = OwnProperty(object, "envp");
+  if (env.IsExceptionPending()) return false;
+  if (value.IsNull()) {
+    plan->request.exec.envp = environ;
+    return true;
+  }
+  if (!ReadStringArray(env, object, "envp", &plan->env, &plan->envp)) return false;
+  plan->request.exec.envp = plan->envp.data();
+  return true;
+}
+
 }  // namespace
 
 bool ReadSyncControls(Napi::Env env, Napi::Value value, SpawnPlan* plan, std::vector<SyncStream>* streams,
@@ -526,7 +544,7 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
 
   if (!ReadString(env, object, "file", &plan->file)) return false;
   if (!ReadStringArray(env, object, "argv", &plan->args, &plan->argv)) return false;
-  if (!ReadStringArray(env, object, "envp", &plan->env, &plan->envp)) return false;
+  if (!ReadEnvironment(env, object, plan)) return false;
   Napi::Value cwd = OwnProperty(object, "cwd");
   if (env.IsExceptionPending()) return false;
   if (!cwd.IsUndefined() && !ReadString(env, object, "cwd", &plan->cwd)) return false;
@@ -544,7 +562,6 @@ bool ReadSpawnPlan(Napi::Env env, Napi::Value value, SpawnPlan* plan) {
 
   exec.file = plan->file.c_str();
   exec.argv = plan->argv.data();
-  exec.envp = plan->envp.data();
   exec.cwd = cwd.IsUndefined() ? nullptr : plan->cwd.c_str();
   exec.fds = plan->fds.data();
   exec.fd_count = static_cast<int>(plan->fds.size());
