@@ -7,7 +7,7 @@ import { types } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 
 import { invalidValue } from './errors';
-import { validateObject, validateString } from './validate';
+import { validateObject, validateString, validateStringArray } from './validate';
 
 /** The environment spawn hands the child, and the PATH its program is looked for in. */
 export interface ChildEnvironment {
@@ -61,6 +61,23 @@ export function isProcessEnvironment(env: unknown): boolean {
   return verdict;
 }
 
+/** The most strings an env array may hold: more than execve could ever accept (see MAX_ARGS). */
+const MAX_ENV_STRINGS = 2 ** 20;
+
+/** Array.isArray, false for a revoked Proxy (which validateObject then refuses, coded). */
+function isArray(value: unknown): value is unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** The value getenv would find in `envp` for `prefix` ("PATH="): the first entry's. */
+function firstValue(envp: readonly string[], prefix: string): string | undefined {
+  return envp.find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}
+
 /** `vars` as execve's KEY=value strings; entries whose value is undefined are left out. */
 function envpOf(name: string, vars: object): string[] {
   const envp: string[] = [];
@@ -75,12 +92,18 @@ function envpOf(name: string, vars: object): string[] {
 }
 
 /**
- * The child's environment from spawn's `env` option: the object given,
+ * The child's environment from spawn's `env` option: an array of execve's
+ * own KEY=value strings, passed as given (as posix_spawn's envp, so with no
+ * re-encoding: child_process hands over what Node built); an object,
  * validated; without one, process.env, read once. The process's own
  * environment is handed over as it is (one getter read, PATH, and only
  * for a program looked up in it); any other object is walked as given.
  */
 export function childEnvironment(option: unknown): ChildEnvironment {
+  if (isArray(option)) {
+    const envp = validateStringArray('options.env', option, MAX_ENV_STRINGS);
+    return { envp, path: () => firstValue(envp, 'PATH=') };
+  }
   if (option !== undefined) {
     const vars = validateObject('options.env', option);
     return { envp: envpOf('options.env', vars), path: () => vars.PATH as string | undefined };

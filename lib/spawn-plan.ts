@@ -65,8 +65,10 @@ export interface SpawnOptions extends ContainerOptions {
    * process.env is Node's own (not reassigned), the child gets the process's
    * environment as the C library holds it, with no copy made: what
    * process.env shows, and a value that is not UTF-8 passes byte for byte.
+   * An array is execve's own envp, "KEY=value" strings passed as they are
+   * (a key given twice keeps both; getenv finds the first).
    */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | readonly string[];
   /**
    * Per slot: 'pipe' (a Node stream: slot 0 a pipe Node writes, slots 1
    * and 2 pipes Node reads, and any slot above them a socket pair, a Duplex

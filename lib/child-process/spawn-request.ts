@@ -54,22 +54,6 @@ function slotFor(entry: NodeStdioEntry, childEnd: number | undefined): StdioSlot
   return entry.fd ?? -1;
 }
 
-/**
- * The environment of `envPairs` ("KEY=value" strings) as spawn takes it. A
- * key given twice keeps its first value, the one getenv() would find; an
- * entry without "=" (which getenv could never find) is left out.
- */
-function environmentOf(envPairs: readonly string[] | undefined): Record<string, string> {
-  const env = Object.create(null) as Record<string, string>;
-  for (const pair of envPairs ?? []) {
-    const equals = pair.indexOf('=');
-    if (equals < 0) continue;
-    const key = pair.slice(0, equals);
-    if (!(key in env)) env[key] = pair.slice(equals + 1);
-  }
-  return env;
-}
-
 /** linux-clone's spawn(file, args, options) for a request, given the child ends of its pipes by slot. */
 export function cloneSpawnArguments(
   request: NodeSpawnRequest,
@@ -79,7 +63,8 @@ export function cloneSpawnArguments(
   const [argv0 = request.file, ...args] = (request.args ?? []).map(String);
   const options: SpawnOptions = {
     argv0,
-    env: environmentOf(request.envPairs),
+    // Node's KEY=value strings, as libuv hands them to execve.
+    env: request.envPairs ?? [],
     stdio: request.stdio.map((entry, slot) => slotFor(entry, childEnds.get(slot))),
     // Node leaves its children running when it exits; detached is a session of its own.
     killAtExit: false,
